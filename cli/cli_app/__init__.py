@@ -1,0 +1,1 @@
+"""cli-app: a Postgres-native ELT for order analytics."""

@@ -1,0 +1,3 @@
+from cli_app.main import main
+
+main()

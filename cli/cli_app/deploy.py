@@ -1,0 +1,108 @@
+"""Deploying the database objects: yoyo migrations (append-only, things that hold data), then
+the idempotent object files under functions/ and views/, re-applied on every deploy, then the
+replication (publication on the source, subscription on the warehouse)."""
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+from psycopg import sql
+from yoyo import get_backend, read_migrations
+
+from cli_app.config import REPO
+
+SUBSCRIPTION = "elt_operations"
+PUBLICATION = "elt_operations"
+
+
+class DeployError(Exception):
+    """An object file that cannot be applied; the message names the file."""
+
+
+def yoyo_url(dsn: str) -> str:
+    """A yoyo URL for a libpq DSN: every parameter travels as a query argument, so passfile,
+    sslmode and socket directories survive."""
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    dbname = params.pop("dbname", "")
+    return f"postgresql+psycopg:///{dbname}?{urlencode(params)}"
+
+
+def migrate(dsn: str, side: str) -> list[str]:
+    """Apply the pending migrations of migrations/<side>; returns the ids applied."""
+    backend = get_backend(yoyo_url(dsn))
+    migrations = read_migrations(str(REPO / "migrations" / side))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]
+
+
+def object_files(side: str) -> list[Path]:
+    files: list[Path] = []
+    for tree in ("functions", "views"):
+        root = REPO / tree / side
+        if root.is_dir():
+            files += sorted(root.rglob("*.sql"))
+    return files
+
+
+def apply_objects(conn: psycopg.Connection, side: str) -> list[Path]:
+    """Re-apply every object file of a side in one transaction. A file that needs an object
+    defined by a later file is retried after the others, so files need no ordering header."""
+    pending = object_files(side)
+    with conn.transaction():
+        while pending:
+            failed: list[tuple[Path, Exception]] = []
+            for path in pending:
+                try:
+                    with conn.transaction():
+                        conn.execute(path.read_text())
+                except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction,
+                        psycopg.errors.UndefinedObject) as e:
+                    failed.append((path, e))
+            if len(failed) == len(pending):
+                path, error = failed[0]
+                raise DeployError(f"{path.relative_to(REPO)}: {error}") from error
+            pending = [path for path, _ in failed]
+    return object_files(side)
+
+
+def publish(conn: psycopg.Connection, replication_password: str) -> None:
+    """Create or update the publication and the replication role on the source."""
+    with conn.transaction():
+        conn.execute("select set_config('elt.replication_password', %s, true)",
+                     [replication_password])
+        conn.execute((REPO / "replication" / "publication.sql").read_text())
+
+
+def subscription_conninfo(source_dsn: str, replication_password: str) -> str:
+    """How the warehouse server logs in to the source: the source DSN's address, as the
+    replication role."""
+    params = psycopg.conninfo.conninfo_to_dict(source_dsn)
+    keep = {k: v for k, v in params.items() if k in ("host", "hostaddr", "port", "dbname", "sslmode")}
+    return psycopg.conninfo.make_conninfo(**keep, user="elt_replicator", password=replication_password)
+
+
+def subscribe(conn: psycopg.Connection, conninfo: str, name: str = SUBSCRIPTION,
+              slot_name: str | None = None) -> bool:
+    """Create the subscription if it is missing (it then copies existing rows first, then
+    streams changes); otherwise keep its connection current. Returns True when created.
+    The connection must be in autocommit mode: CREATE SUBSCRIPTION refuses a transaction."""
+    exists = conn.execute("select 1 from pg_subscription where subname = %s", [name]).fetchone()
+    if exists:
+        conn.execute(sql.SQL("alter subscription {} connection {}").format(
+            sql.Identifier(name), sql.Literal(conninfo)))
+        return False
+    conn.execute(sql.SQL(
+        "create subscription {name} connection {conninfo} publication {publication}"
+        " with (slot_name = {slot})").format(
+            name=sql.Identifier(name), conninfo=sql.Literal(conninfo),
+            publication=sql.Identifier(PUBLICATION), slot=sql.Identifier(slot_name or name)))
+    return True
+
+
+def unsubscribe(conn: psycopg.Connection, name: str = SUBSCRIPTION) -> None:
+    """Drop the subscription and, through it, its slot on the source. Must run before the
+    source database goes away, or the slot is left behind holding WAL."""
+    if conn.execute("select 1 from pg_subscription where subname = %s", [name]).fetchone():
+        conn.execute(sql.SQL("drop subscription {}").format(sql.Identifier(name)))

@@ -1,0 +1,77 @@
+"""migrations/ and the object files: they apply on empty databases, and a second deploy
+changes nothing."""
+
+import os
+import subprocess
+
+import psycopg
+import pytest
+
+from cli_app import deploy
+from conftest import SOURCE_PORT, WAREHOUSE_PORT, dsn, replication_password
+
+PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
+
+
+@pytest.fixture
+def empty_databases():
+    names = {SOURCE_PORT: "empty_source", WAREHOUSE_PORT: "empty_warehouse"}
+    for port, name in names.items():
+        with psycopg.connect(dsn(port, "postgres"), autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+            conn.execute(f"create database {name}")
+    yield dsn(SOURCE_PORT, names[SOURCE_PORT]), dsn(WAREHOUSE_PORT, names[WAREHOUSE_PORT])
+    for port, name in names.items():
+        with psycopg.connect(dsn(port, "postgres"), autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+def deploy_both(source_dsn, warehouse_dsn):
+    applied = deploy.migrate(source_dsn, "source") + deploy.migrate(warehouse_dsn, "warehouse")
+    with psycopg.connect(source_dsn, autocommit=True) as conn:
+        deploy.apply_objects(conn, "source")
+        deploy.publish(conn, replication_password())
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        deploy.apply_objects(conn, "warehouse")
+    return applied
+
+
+def schema_dump(target: str) -> str:
+    dump = subprocess.run([PG_DUMP, "--schema-only", target],
+                          check=True, capture_output=True, text=True, env=os.environ).stdout
+    # pg_dump fences its output with a random \restrict key; the rest must match exactly.
+    return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def test_migrations_apply_on_empty_databases_and_again_change_nothing(empty_databases):
+    source_dsn, warehouse_dsn = empty_databases
+    applied = deploy_both(source_dsn, warehouse_dsn)
+    assert len(applied) == len(list(deploy.REPO.glob("migrations/*/*.sql")))
+    before = schema_dump(source_dsn), schema_dump(warehouse_dsn)
+
+    assert deploy_both(source_dsn, warehouse_dsn) == []
+    assert (schema_dump(source_dsn), schema_dump(warehouse_dsn)) == before
+
+    with psycopg.connect(warehouse_dsn) as conn:
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
+        assert {"operations", "staging", "clean", "analytics", "elt"} <= schemas
+        assert conn.execute("select count(*) from pg_trigger where tgrelid = 'operations.orders'::regclass"
+                            " and tgenabled = 'A'").fetchone()[0] == 4
+    with psycopg.connect(source_dsn) as conn:
+        published = conn.execute("select tablename from pg_publication_tables where pubname = 'elt_operations'"
+                                 " order by 1").fetchall()
+        assert [r[0] for r in published] == ["customers", "order_items", "orders", "products"]
+        identities = conn.execute("select relname, relreplident from pg_class where relnamespace = 'operations'::regnamespace"
+                                  " and relkind = 'r' order by 1").fetchall()
+        assert {r[1] for r in identities} == {"f"}
+
+
+def test_the_replication_role_reads_the_four_tables_and_nothing_else(source):
+    role_can = lambda privilege, obj: source.execute(  # noqa: E731
+        "select has_table_privilege('elt_replicator', %s, %s)", [obj, privilege]).fetchone()[0]
+    for table in ("customers", "products", "orders", "order_items"):
+        assert role_can("select", f"operations.{table}")
+        assert not role_can("insert", f"operations.{table}")
+        assert not role_can("update", f"operations.{table}")
+    assert source.execute("select rolreplication and not rolsuper and not rolcreatedb and not rolcreaterole"
+                          " from pg_roles where rolname = 'elt_replicator'").fetchone()[0]
