@@ -128,11 +128,26 @@ ELT_REPLICATION_PASSWORD_FILE='$pg_dir/replication_password'
 ENV
 }
 
+# Clusters under /var/tmp whose .pg/ was deleted (a fresh clone at the same path) carry a
+# password nobody has any more: stop and remove them before starting afresh.
+discard_orphans() {
+  local root name
+  root=$(data_root)
+  [ "$root" = "$pg_dir/data" ] && return 0
+  [ -d "$root" ] || return 0
+  for name in warehouse source; do
+    [ -f "$root/$name/PG_VERSION" ] && as_server "$pg_bin/pg_ctl" -D "$root/$name" -m immediate -w stop >/dev/null 2>&1 || true
+  done
+  echo "pg.sh: removing orphaned clusters in $root"
+  rm -rf "$root"
+}
+
 up() {
   ensure_pg_cron
   mkdir -p "$pg_dir"
   chmod 755 "$pg_dir"
   if [ ! -f "$pg_dir/pgpass" ]; then
+    discard_orphans
     local pw
     pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
     umask 077

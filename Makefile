@@ -1,0 +1,44 @@
+# Makefile: the entry points. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+VENV := .venv
+CLI := $(VENV)/bin/cli-app
+ENV := set -a; . .pg/env; set +a;
+
+.PHONY: help setup up down clean deploy demo test bench psql-source psql-warehouse docs
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: ## Install PostgreSQL 15 + pg_cron (as root) and the project into .venv
+	@scripts/setup.sh
+
+up: ## Start the embedded source (55432) and warehouse (55433) clusters; writes .pg/env
+	@scripts/pg.sh up
+
+down: ## Stop both clusters (data kept)
+	@scripts/pg.sh down
+
+clean: ## Stop both clusters and delete their data
+	@scripts/pg.sh clean
+
+deploy: setup up ## Apply migrations, object files and replication on both clusters
+	@$(CLI) deploy
+
+demo: deploy ## Bring everything up, start live traffic, show rows arriving and the health
+	@$(CLI) traffic tick --scale 5
+	@$(CLI) traffic start
+	@$(CLI) watch --seconds 16 --every 4
+	@$(CLI) status
+
+test: setup ## Run the test suite against its own clusters (started and stopped here)
+	@scripts/test.sh
+
+bench: setup ## Run the benchmarks; results in bench/results/, summary in bench/README.md
+	@scripts/bench.sh
+
+psql-source: up ## Open psql on the source
+	@$(ENV) psql "$$SOURCE_DSN"
+
+psql-warehouse: up ## Open psql on the warehouse
+	@$(ENV) psql "$$WAREHOUSE_DSN"
