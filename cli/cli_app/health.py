@@ -48,7 +48,7 @@ def warehouse_checks(conn: psycopg.Connection, subscription: str) -> list[Check]
                                 f"pid {pid}, last message {silence:.0f}s ago" if silence is not None
                                 else f"pid {pid}"))
     errors = apply_errors + sync_errors
-    checks.append(Check("apply errors", WARN if errors else OK,
+    checks.append(Check("apply errors", FAIL if errors else OK,
                         f"{apply_errors} apply and {sync_errors} sync errors since the statistics were reset"
                         " (pg_stat_reset_subscription_stats clears them)"))
     checks.append(Check("initial copy", OK if syncing == 0 else WARN,
