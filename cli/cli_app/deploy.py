@@ -2,6 +2,7 @@
 the idempotent object files under functions/ and views/, re-applied on every deploy, then the
 replication (publication on the source, subscription on the warehouse)."""
 
+import os
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -76,9 +77,11 @@ def publish(conn: psycopg.Connection, replication_password: str) -> None:
 
 
 def subscription_conninfo(source_dsn: str, replication_password: str) -> str:
-    """How the warehouse server logs in to the source: the source DSN's address, as the
-    replication role."""
-    params = psycopg.conninfo.conninfo_to_dict(source_dsn)
+    """How the warehouse server logs in to the source, as the replication role: the source
+    DSN's address, unless ELT_SUBSCRIPTION_CONNINFO says how the warehouse server reaches it
+    (from inside a container network, say)."""
+    override = os.environ.get("ELT_SUBSCRIPTION_CONNINFO")
+    params = psycopg.conninfo.conninfo_to_dict(override or source_dsn)
     keep = {k: v for k, v in params.items() if k in ("host", "hostaddr", "port", "dbname", "sslmode")}
     return psycopg.conninfo.make_conninfo(**keep, user="elt_replicator", password=replication_password)
 
