@@ -3,6 +3,13 @@
 create or replace procedure shop.simulate(scale integer default 1)
 language plpgsql as $$
 begin
+    -- A new shop opens with a catalogue and a few customers, so orders have something to reference.
+    if (select count(*) from operations.products) < 20 then
+        call shop.add_products(20);
+    end if;
+    if (select count(*) from operations.customers) < 10 then
+        call shop.add_customers(10);
+    end if;
     call shop.add_customers(scale);
     if random() < 0.3 then
         call shop.add_products(1);
