@@ -7,6 +7,7 @@ in one run on one cluster pair (.pg-bench, ports 55482/55483):
   none        no changelog trigger at all (the floor: apply alone)
   noop        a PL/pgSQL row trigger that does nothing (the price of calling PL/pgSQL per row)
   jsonb       ours: staging.log_change, one changelog, old and new rows as jsonb
+  json        one changelog, old and new rows as json (text, not parsed into jsonb)
   rowtype     one changelog per table, old and new rows as the table's own row type
 
 Writes bench/results/changelog.json. Run: .venv/bin/python bench/changelog_bench.py [--rows N]
@@ -14,20 +15,12 @@ Writes bench/results/changelog.json. Run: .venv/bin/python bench/changelog_bench
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import psycopg
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "cli"))
-from cli_app import deploy  # noqa: E402
-
-PG_DIR = REPO / ".pg-bench"
-ENV = {**os.environ, "ELT_PG_DIR": str(PG_DIR), "SOURCE_PORT": "55482", "WAREHOUSE_PORT": "55483"}
+from benchlib import REPO, clusters, dsn, fresh, replication_password
+from cli_app import deploy
 
 VARIANTS = {
     "none": "alter table operations.order_items disable trigger log_change;",
@@ -38,6 +31,23 @@ VARIANTS = {
             for each row execute function staging.bench_noop();
         alter table operations.order_items enable always trigger log_change;""",
     "jsonb": "",
+    "json": """
+        create table staging.bench_changelog_json (
+            change_id bigint generated always as identity primary key, table_name text not null,
+            operation text not null, old_row json, new_row json,
+            applied_at timestamptz not null default now(),
+            xact_id xid8 not null default pg_current_xact_id());
+        create or replace function staging.bench_log_json() returns trigger language plpgsql as $$
+        begin
+            if current_setting('elt.in_copy', true) = 'on' then return null; end if;
+            insert into staging.bench_changelog_json (table_name, operation, old_row, new_row)
+            values (tg_table_name, tg_op, case when tg_op <> 'INSERT' then to_json(old) end,
+                    case when tg_op <> 'DELETE' then to_json(new) end);
+            return null;
+        end $$;
+        create or replace trigger log_change after insert or update or delete on operations.order_items
+            for each row execute function staging.bench_log_json();
+        alter table operations.order_items enable always trigger log_change;""",
     "rowtype": """
         create table staging.bench_changelog_order_items (
             change_id bigint generated always as identity primary key,
@@ -55,17 +65,6 @@ VARIANTS = {
             for each row execute function staging.bench_log_rowtype();
         alter table operations.order_items enable always trigger log_change;""",
 }
-
-
-def dsn(port, db):
-    return f"postgresql://postgres@127.0.0.1:{port}/{db}"
-
-
-def fresh(port, db):
-    with psycopg.connect(dsn(port, "postgres"), autocommit=True) as c:
-        c.execute(f"drop database if exists {db} with (force)")
-        c.execute(f"create database {db}")
-    return dsn(port, db)
 
 
 def wait_confirmed(source, slot, lsn):
@@ -86,7 +85,7 @@ def drop_leftover_subscription():
 def run_variant(name, rows):
     drop_leftover_subscription()
     wh, src = fresh(55483, "clog_wh"), fresh(55482, "clog_src")
-    password = (PG_DIR / "replication_password").read_text().strip()
+    password = replication_password()
     deploy.migrate(src, "source")
     deploy.migrate(wh, "warehouse")
     with psycopg.connect(src, autocommit=True) as s, psycopg.connect(wh, autocommit=True) as w:
@@ -97,6 +96,9 @@ def run_variant(name, rows):
             w.execute(VARIANTS[name])
         slot = "bench_clog"
         deploy.subscribe(w, deploy.subscription_conninfo(src, password), name=slot)
+        # The initial table sync must be over, or its hand-over delays the first measurement.
+        while w.execute("select count(*) from pg_subscription_rel where srsubstate <> 'r'").fetchone()[0]:
+            time.sleep(0.05)
         wait_confirmed(s, slot, s.execute("select pg_current_wal_lsn()").fetchone()[0])
         timings = {}
         for step, statement in (
@@ -118,9 +120,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=300_000)
     args = parser.parse_args()
-    subprocess.run([str(REPO / "scripts" / "pg.sh"), "up"], env=ENV, check=True)
-    os.environ["PGPASSFILE"] = str(PG_DIR / "pgpass")
-    try:
+    with clusters():
         results = {"rows": args.rows}
         for name in VARIANTS:
             results[name] = run_variant(name, args.rows)
@@ -131,8 +131,6 @@ def main():
                 results[name][step]["x_apply_alone"] = round(results[name][step]["seconds"] / base[step]["seconds"], 2)
         (REPO / "bench" / "results").mkdir(exist_ok=True)
         (REPO / "bench" / "results" / "changelog.json").write_text(json.dumps(results, indent=2) + "\n")
-    finally:
-        subprocess.run([str(REPO / "scripts" / "pg.sh"), "down"], env=ENV, check=True)
 
 
 if __name__ == "__main__":

@@ -13,36 +13,18 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import psycopg
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "cli"))
-from cli_app import deploy  # noqa: E402
-from cli_app.generate import load_history  # noqa: E402
-
-PG_DIR = REPO / ".pg-bench"
-ENV = {**os.environ, "ELT_PG_DIR": str(PG_DIR), "SOURCE_PORT": "55482", "WAREHOUSE_PORT": "55483"}
-
-
-def dsn(port, db):
-    return f"postgresql://postgres@127.0.0.1:{port}/{db}"
-
-
-def fresh(port, db):
-    with psycopg.connect(dsn(port, "postgres"), autocommit=True) as c:
-        c.execute(f"drop database if exists {db} with (force)")
-        c.execute(f"create database {db}")
-    return dsn(port, db)
+from benchlib import REPO, clusters, fresh, replication_password
+from cli_app import deploy
+from cli_app.generate import load_history
 
 
 def setup_pair(name):
     src, wh = fresh(55482, f"{name}_src"), fresh(55483, f"{name}_wh")
-    password = (PG_DIR / "replication_password").read_text().strip()
+    password = replication_password()
     deploy.migrate(src, "source")
     deploy.migrate(wh, "warehouse")
     s = psycopg.connect(src, autocommit=True)
@@ -127,9 +109,7 @@ def main():
     parser.add_argument("--paced-orders", type=int, default=100_000)
     parser.add_argument("--commits", type=int, default=300)
     args = parser.parse_args()
-    subprocess.run([str(REPO / "scripts" / "pg.sh"), "up"], env=ENV, check=True)
-    os.environ["PGPASSFILE"] = str(PG_DIR / "pgpass")
-    try:
+    with clusters():
         results = {"lag": bench_lag(args.commits)}
         print(json.dumps(results["lag"]), flush=True)
         results["load"] = bench_load(args.orders)
@@ -138,8 +118,6 @@ def main():
         print(json.dumps(results["paced"]), flush=True)
         results["machine"] = {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
         (REPO / "bench" / "results" / "replication.json").write_text(json.dumps(results, indent=2) + "\n")
-    finally:
-        subprocess.run([str(REPO / "scripts" / "pg.sh"), "down"], env=ENV, check=True)
 
 
 if __name__ == "__main__":

@@ -75,3 +75,10 @@ def test_the_replication_role_reads_the_four_tables_and_nothing_else(source):
         assert not role_can("update", f"operations.{table}")
     assert source.execute("select rolreplication and not rolsuper and not rolcreatedb and not rolcreaterole"
                           " from pg_roles where rolname = 'elt_replicator'").fetchone()[0]
+
+
+def test_warehouse_copies_have_the_source_columns_and_types(source, warehouse):
+    # Replication matches columns by name; a type drift would break or silently cast.
+    query = ("select table_name, column_name, data_type, character_maximum_length, is_nullable"
+             " from information_schema.columns where table_schema = 'operations' order by 1, 2")
+    assert warehouse.execute(query).fetchall() == source.execute(query).fetchall()

@@ -1,0 +1,44 @@
+"""What the benchmarks share: a cluster pair of their own (.pg-bench, ports 55482/55483) and
+fresh databases on it."""
+
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "cli"))
+PG_DIR = REPO / ".pg-bench"
+SOURCE_PORT, WAREHOUSE_PORT = 55482, 55483
+ENV = {**os.environ, "ELT_PG_DIR": str(PG_DIR), "SOURCE_PORT": str(SOURCE_PORT),
+       "WAREHOUSE_PORT": str(WAREHOUSE_PORT)}
+
+
+def dsn(port: int, db: str) -> str:
+    return f"postgresql://postgres@127.0.0.1:{port}/{db}"
+
+
+def fresh(port: int, db: str) -> str:
+    """An empty database of that name, dropping any earlier one."""
+    with psycopg.connect(dsn(port, "postgres"), autocommit=True) as conn:
+        conn.execute(f"drop database if exists {db} with (force)")
+        conn.execute(f"create database {db}")
+    return dsn(port, db)
+
+
+def replication_password() -> str:
+    return (PG_DIR / "replication_password").read_text().strip()
+
+
+@contextmanager
+def clusters():
+    """Start the bench pair, and stop it whatever happens."""
+    subprocess.run([str(REPO / "scripts" / "pg.sh"), "up"], env=ENV, check=True)
+    os.environ["PGPASSFILE"] = str(PG_DIR / "pgpass")
+    try:
+        yield
+    finally:
+        subprocess.run([str(REPO / "scripts" / "pg.sh"), "down"], env=ENV, check=True)
