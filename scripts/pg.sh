@@ -30,7 +30,8 @@ Install them with: apt-get install -y postgresql-15   (or set PG_BIN)"
 if [ "$(id -u)" = 0 ]; then
   os_user=${ELT_PG_OS_USER:-postgres}
   id "$os_user" >/dev/null 2>&1 || die "running as root needs a non-root OS user for the servers; '$os_user' does not exist (set ELT_PG_OS_USER)"
-  as_server() { runuser -u "$os_user" -- "$@"; }
+  # From /, so a working directory the server user cannot enter (a checkout in /root) is no bother.
+  as_server() { (cd / && runuser -u "$os_user" -- "$@"); }
 else
   os_user=$(id -un)
   as_server() { "$@"; }
