@@ -9,6 +9,7 @@ for machines, streamed so memory stays flat however many rows come back.
 """
 
 import os
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -86,7 +87,8 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
 @contextmanager
 def open_target(target: Target) -> Iterator[BinaryIO]:
     if target.path is None:
-        stream = click.get_binary_stream("stdout")
+        sys.stdout.flush()
+        stream = sys.stdout.buffer
         yield stream
         stream.flush()
     else:
@@ -181,7 +183,9 @@ def run(conn: psycopg.Connection, sql_text: str, params, target: Target,
             "(0 disables it) or narrow the query") from None
     except psycopg.errors.ReadOnlySqlTransaction as e:
         raise click.ClickException(f"refused, the query runs read-only: {e.diag.message_primary}") from None
-    except (psycopg.errors.SyntaxError, psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedFunction,
-            psycopg.errors.DataException, psycopg.errors.InsufficientPrivilege) as e:
+    except psycopg.DatabaseError as e:
+        if not e.sqlstate or e.sqlstate.startswith("08"):
+            raise  # the connection, not the query
+        # The server rejected the query (syntax, types, data, privileges): the user's to fix.
         raise click.ClickException(str(e).strip()) from None
     return rows, time.monotonic() - started

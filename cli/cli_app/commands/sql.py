@@ -1,5 +1,7 @@
 """Ad-hoc read-only SQL on the warehouse, printed or exported like a named query."""
 
+import sys
+
 import click
 
 from cli_app import export, queries, sqlcheck
@@ -22,7 +24,7 @@ def sql(query, export_flag, output_dir, output, fmt, params, timeout):
     Example: cli-app sql "select status, count(*) from operations.orders group by status" --export
     """
     if query == "-":
-        query = click.get_text_stream("stdin").read()
+        query = sys.stdin.read()
     sqlcheck.check_read_only(query)
     bound = queries.NamedQuery.parse("sql", query).bind(params)
     target = export.resolve_target("sql", export_flag, output_dir, output, fmt)
