@@ -90,7 +90,7 @@ insert into clean.quarantine values ('negative_quantity', '{}'), ('negative_quan
 """
 
 
-def test_refresh_and_status_read_the_layer_from_the_catalogs(invoke, warehouse):
+def test_refresh_and_status_read_the_layer_from_the_catalogs(invoke, run_cli, warehouse):
     """Against a small stand-in shaped like the analytics layer being built (its column names
     are guesses: the CLI finds columns by the catalogs, not by name lists alone)."""
     if analytics_deployed(warehouse):
@@ -106,6 +106,10 @@ def test_refresh_and_status_read_the_layer_from_the_catalogs(invoke, warehouse):
     assert report["quarantine"] == {"negative_quantity": 2, "no_customer": 1}
     assert {"name": "quarantine", "state": "warn",
             "detail": "3 row(s) held: negative_quantity 2, no_customer 1"} in report["checks"]
+    as_json = run_cli("refresh", "demo", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    [done] = json.loads(as_json.stdout)
+    assert done["name"] == "demo" and done["seconds"] >= 0 and done["log"]["rows_written"] == 1
     unknown = invoke("refresh", "dem")
     assert unknown.exit_code == 1 and "no aggregate named 'dem'; did you mean 'demo'?" in unknown.output
 
