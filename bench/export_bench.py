@@ -71,6 +71,11 @@ def main() -> int:
     with psycopg.connect(dsn) as conn:
         total = conn.execute(f"select count(*) from {args.table}").fetchone()[0]
     env = {**os.environ, "WAREHOUSE_DSN": dsn}
+    # psql gets the DSN in argv, where `ps` shows it: a password goes in PGPASSWORD instead.
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    if "password" in params:
+        env["PGPASSWORD"] = params.pop("password")
+    psql_dsn = psycopg.conninfo.make_conninfo(**params)
     sizes = sorted({min(100_000, total), total})
     runs = []
     with tempfile.TemporaryDirectory(dir=REPO / "bench" / "results") as tmp:
@@ -80,7 +85,7 @@ def main() -> int:
                 "cli-app sql --export (csv, COPY)": [CLI_APP, "sql", query, "--export", "--output-dir", tmp],
                 "cli-app sql --export --format json": [CLI_APP, "sql", query, "--export", "--format", "json",
                                                        "--output-dir", tmp],
-                "psql \\copy (csv)": ["psql", dsn, "-X", "-q", "-c",
+                "psql \\copy (csv)": ["psql", psql_dsn, "-X", "-q", "-c",
                                       f"\\copy ({query}) to '{tmp}/psql.csv' with (format csv, header)"],
             }
             samples: dict[str, list[tuple[float, int]]] = {name: [] for name in tools}

@@ -99,6 +99,7 @@ def test_refresh_and_status_read_the_layer_from_the_catalogs(invoke, run_cli, wa
     result = invoke("refresh")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("refreshed demo in ") and "rows_written=1" in result.output
+    assert "watermark" in result.output and "change_id=7" in result.output
     report = json.loads(invoke("status", "--json").output)
     assert report["aggregates"] == ["demo"]
     assert [w["name"] for w in report["watermarks"]] == ["demo"] and report["watermarks"][0]["age_seconds"] >= 0

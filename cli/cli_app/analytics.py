@@ -61,6 +61,7 @@ class RefreshResult:
     name: str
     seconds: float
     log: dict | None
+    watermark: dict | None = None
 
 
 def refresh_log_layout(conn: psycopg.Connection) -> dict[str, str | None] | None:
@@ -113,7 +114,11 @@ def refresh(conn: psycopg.Connection, name: str) -> RefreshResult:
     for entry in last_refreshes(conn) or []:
         if entry["name"] in (name, None, f"analytics.{name}"):
             log = entry["log"]
-    return RefreshResult(name, seconds, log)
+    watermark = None
+    for entry in watermarks(conn) or []:
+        if entry["name"] in (name, f"analytics.{name}"):
+            watermark = entry["row"]
+    return RefreshResult(name, seconds, log, watermark)
 
 
 def watermarks(conn: psycopg.Connection) -> list[dict] | None:

@@ -47,7 +47,11 @@ def refresh(names, as_json):
                     shown = {k: v for k, v in result.log.items()
                              if any(h in k for h in ("row", "watermark"))}
                     details = "  " + " ".join(f"{k}={v}" for k, v in shown.items())
+                if result.watermark:
+                    details += "  watermark " + " ".join(f"{k}={v}" for k, v in result.watermark.items()
+                                                         if v != name)
                 click.echo(f"refreshed {name} in {result.seconds:.2f}s{details}")
     if as_json:
-        click.echo(json.dumps([{"name": r.name, "seconds": round(r.seconds, 3), "log": r.log}
+        click.echo(json.dumps([{"name": r.name, "seconds": round(r.seconds, 3), "log": r.log,
+                                "watermark": r.watermark}
                                for r in results], indent=2, default=str))
