@@ -273,3 +273,11 @@ def test_subprocess_an_interrupted_export_leaves_no_file(cli_env, tmp_path):
         proc.wait(timeout=60)
     assert proc.returncode != 0
     assert files(out) == []
+
+
+def test_a_query_the_server_rejects_is_a_clear_error(invoke):
+    typo = invoke("sql", "select * from operations.order")
+    assert typo.exit_code == 1
+    assert typo.output.strip() == 'Error: relation "operations.order" does not exist'
+    bad_type = invoke("sql", "select 'x'::int")
+    assert bad_type.exit_code == 1 and "invalid input syntax for type integer" in bad_type.output

@@ -174,9 +174,10 @@ def run(conn: psycopg.Connection, sql_text: str, params, target: Target,
             with open_target(target) as out:
                 rows = WRITERS[target.fmt](conn, sql_text, params, out)
     except psycopg.errors.UndefinedTable as e:
-        raise click.ClickException(
-            f"{e.diag.message_primary}: is the analytics layer deployed in this warehouse? "
-            "Run `cli-app deploy`.") from None
+        message = e.diag.message_primary or str(e).strip()
+        if any(f'"{schema}.' in message for schema in ("analytics", "elt", "clean")):
+            message += ": is the analytics layer deployed in this warehouse? Run `cli-app deploy`."
+        raise click.ClickException(message) from None
     except psycopg.errors.QueryCanceled:
         raise click.ClickException(
             f"the query ran past its statement_timeout of {timeout:g}s: raise --timeout "
