@@ -218,3 +218,51 @@ def test_watch_shows_rows_arriving(run_cli, source, replication):
     result = run_cli("watch", "--seconds", "1", "--every", "0.5")
     assert result.returncode == 0, result.stderr
     assert "(counts are source / warehouse)" in result.stdout
+
+
+@pytest.fixture
+def cron_database():
+    """The test warehouse cluster's cron.database_name database with pg_cron in it (pg_cron lives
+    in that one database of a cluster). Installed for the test unless something else already
+    did; either way only what the test added is removed."""
+    with psycopg.connect(dsn(WAREHOUSE_PORT, "warehouse"), autocommit=True) as conn:
+        existed = conn.execute("select exists (select from pg_extension where extname = 'pg_cron')").fetchone()[0]
+        if not existed:
+            conn.execute("create extension pg_cron")
+        try:
+            yield conn
+        finally:
+            if existed:
+                conn.execute("delete from cron.job_run_details where jobid = 4242")
+                conn.execute("delete from cron.job where jobid = 4242")
+            else:
+                conn.execute("drop extension pg_cron cascade")
+
+
+def test_status_reports_pg_cron_runs_and_failures(run_cli, cron_database):
+    # Runs recorded the way pg_cron records them; the job is inactive so the scheduler leaves it alone.
+    cron_database.execute("""
+        insert into cron.job (jobid, schedule, command, nodename, nodeport, database, username, active, jobname)
+        values (4242, '0 0 * * *', 'select 1', '', 0, 'warehouse', 'postgres', false, 'cli-test-job');
+        insert into cron.job_run_details (jobid, runid, job_pid, database, username, command, status,
+                                          return_message, start_time, end_time)
+        values (4242, 424201, 1, 'warehouse', 'postgres', 'select 1', 'succeeded', 'SELECT 1',
+                now() + interval '1 hour', now() + interval '1 hour' + interval '3 seconds'),
+               (4242, 424202, 2, 'warehouse', 'postgres', 'select 1', 'failed', 'ERROR: boom',
+                now() + interval '2 hours', now() + interval '2 hours' + interval '1 second');
+    """)
+    result = run_cli("status", "--json", env={"WAREHOUSE_DSN": dsn(WAREHOUSE_PORT, "warehouse")})
+    report = json.loads(result.stdout)
+    # In the future, so they are the most recent runs whatever else the database holds.
+    assert [(r["job"], r["status"], r["seconds"]) for r in report["cron"]["recent"][:2]] == [
+        ("cli-test-job", "failed", 1.0), ("cli-test-job", "succeeded", 3.0)]
+    assert report["cron"]["failures_last_day"]["cli-test-job"] == 1
+    pg_cron = next(c for c in report["checks"] if c["name"] == "pg_cron")
+    assert pg_cron["state"] == "warn" and "cli-test-job: 1 failed run(s)" in pg_cron["detail"]
+    text = run_cli("status", env={"WAREHOUSE_DSN": dsn(WAREHOUSE_PORT, "warehouse")}).stdout
+    assert "recent pg_cron runs" in text and "failed  ERROR: boom" in text
+    # A failure older than a day no longer counts.
+    cron_database.execute("update cron.job_run_details set start_time = start_time - interval '3 days'"
+                          " where jobid = 4242")
+    report = json.loads(run_cli("status", "--json", env={"WAREHOUSE_DSN": dsn(WAREHOUSE_PORT, "warehouse")}).stdout)
+    assert "cli-test-job" not in report["cron"]["failures_last_day"]
