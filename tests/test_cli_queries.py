@@ -281,3 +281,12 @@ def test_a_query_the_server_rejects_is_a_clear_error(invoke):
     assert typo.output.strip() == 'Error: relation "operations.order" does not exist'
     bad_type = invoke("sql", "select 'x'::int")
     assert bad_type.exit_code == 1 and "invalid input syntax for type integer" in bad_type.output
+
+
+def test_a_trailing_semicolon_and_comment_do_not_break_the_export(invoke, tmp_path):
+    queries = tmp_path / "q"
+    queries.mkdir()
+    (queries / "one.sql").write_text("-- One row.\nselect 1 as one;\n-- the end\n")
+    for fmt in ("csv", "json", "table"):
+        result = invoke("--query", "one", "--format", fmt, env={"ELT_QUERIES_DIR": str(queries)})
+        assert result.exit_code == 0, result.output

@@ -21,7 +21,10 @@ from typing import BinaryIO, Iterator
 
 import click
 import psycopg
+import sqlglot
+from sqlglot.tokens import TokenType
 
+POSTGRES = sqlglot.Dialect.get_or_raise("postgres")
 # A table is for reading; beyond this many rows, use --export.
 TABLE_MAX_ROWS = 10_000
 JSON_BATCH = 5_000
@@ -59,8 +62,14 @@ def resolve_target(name: str, export: bool, output_dir: str | None, output: str 
 
 
 def query_body(sql_text: str) -> str:
-    """The statement without trailing semicolons, ready to be wrapped in parentheses. The
-    newline before the closing parenthesis keeps a trailing -- comment from swallowing it."""
+    """The statement without its trailing semicolon(s) and comments, ready to be wrapped in
+    parentheses. The newline before the closing parenthesis is there in case a comment is left."""
+    try:
+        tokens = [t for t in POSTGRES.tokenize(sql_text) if t.token_type != TokenType.SEMICOLON]
+        if tokens and sql_text[tokens[-1].end + 1:].strip(" \t\r\n;").startswith(("--", "/*")):
+            return sql_text[:tokens[-1].end + 1] + "\n"
+    except sqlglot.errors.SqlglotError:
+        pass
     return sql_text.strip().rstrip(";").rstrip() + "\n"
 
 

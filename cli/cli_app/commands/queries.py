@@ -6,7 +6,7 @@ import click
 
 from cli_app import config, export, queries
 from cli_app.db import connect
-from cli_app.options import command, output_options, param_option, timeout_option
+from cli_app.options import command, param_option, timeout_option
 
 
 def run_named(name: str, params: dict, export_flag: bool, output_dir, output, fmt, timeout: float,
