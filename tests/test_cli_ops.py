@@ -111,6 +111,19 @@ def test_refresh_and_status_read_the_layer_from_the_catalogs(invoke, run_cli, wa
     assert as_json.returncode == 0, as_json.stderr
     [done] = json.loads(as_json.stdout)
     assert done["name"] == "demo" and done["seconds"] >= 0 and done["log"]["rows_written"] == 1
+    warehouse.execute("create materialized view analytics.broken_hist as select 1 as n")
+    warehouse.execute("""
+        create or replace procedure elt.refresh(name text) language plpgsql as $$
+        begin
+            if name = 'broken' then raise exception 'the delta of % disagrees with a full recompute', name; end if;
+            execute format('refresh materialized view analytics.%I', name || '_hist');
+        end $$""")
+    failed = invoke("refresh")
+    assert failed.exit_code == 1
+    assert failed.output.startswith(
+        "Error: refresh of broken failed: the delta of broken disagrees with a full recompute")
+    both = invoke("refresh", "demo", "demo")
+    assert both.exit_code == 0 and both.output.splitlines()[-1].startswith("2 aggregates refreshed in ")
     unknown = invoke("refresh", "dem")
     assert unknown.exit_code == 1 and "no aggregate named 'dem'; did you mean 'demo'?" in unknown.output
 

@@ -4,6 +4,7 @@ import difflib
 import json
 
 import click
+import psycopg
 
 from cli_app import analytics, config
 from cli_app.db import connect
@@ -39,7 +40,13 @@ def refresh(names, as_json):
                     + f" Known: {', '.join(known) or 'none'}.")
         results = []
         for name in names or known:
-            result = analytics.refresh(conn, name)
+            try:
+                result = analytics.refresh(conn, name)
+            except psycopg.DatabaseError as e:
+                if not e.sqlstate or e.sqlstate.startswith("08"):
+                    raise
+                done = f" (refreshed before it: {', '.join(r.name for r in results)})" if results else ""
+                raise click.ClickException(f"refresh of {name} failed: {str(e).strip()}{done}") from None
             results.append(result)
             if not as_json:
                 details = ""
@@ -51,6 +58,8 @@ def refresh(names, as_json):
                     details += "  watermark " + " ".join(f"{k}={v}" for k, v in result.watermark.items()
                                                          if v != name)
                 click.echo(f"refreshed {name} in {result.seconds:.2f}s{details}")
+    if not as_json and len(results) > 1:
+        click.echo(f"{len(results)} aggregates refreshed in {sum(r.seconds for r in results):.2f}s")
     if as_json:
         click.echo(json.dumps([{"name": r.name, "seconds": round(r.seconds, 3), "log": r.log,
                                 "watermark": r.watermark}
