@@ -2,7 +2,6 @@
 and the option decorators (output, parameters, timeout) so each option means one thing."""
 
 import functools
-import os
 
 import click
 
@@ -82,7 +81,3 @@ def output_options(f):
     ]):
         f = decorator(f)
     return f
-
-
-def default_output_dir() -> str:
-    return os.getcwd()
