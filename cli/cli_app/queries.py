@@ -67,7 +67,7 @@ class NamedQuery:
                 hint = difflib.get_close_matches(key, self.params, n=1)
                 raise click.ClickException(
                     f"query {self.name} has no parameter {key!r}"
-                    + (f"; did you mean {hint[0]!r}?" if hint else "")
+                    + (f"; did you mean {hint[0]!r}?" if hint else ".")
                     + f" Its parameters: {known}.")
         if not self.params:
             return None
@@ -112,5 +112,5 @@ def find(name: str, extra: tuple[str, ...] = ()) -> NamedQuery:
     hint = difflib.get_close_matches(name, queries, n=1)
     raise click.ClickException(
         f"no query named {name!r}"
-        + (f"; did you mean {hint[0]!r}?" if hint else "")
+        + (f"; did you mean {hint[0]!r}?" if hint else ".")
         + " `cli-app list` shows them all.")
