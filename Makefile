@@ -37,6 +37,9 @@ test: setup ## Run the test suite against its own clusters (started and stopped 
 bench: setup ## Run the benchmarks; results in bench/results/, summary in bench/README.md
 	@scripts/bench.sh
 
+docs: setup ## Regenerate the CLI reference in docs/cli.md from the code
+	@$(VENV)/bin/python scripts/cli_reference.py
+
 psql-source: up ## Open psql on the source
 	@$(ENV) psql "$$SOURCE_DSN"
 

@@ -87,3 +87,84 @@ def source_checks(conn: psycopg.Connection, slot: str) -> list[Check]:
 
 def healthy(checks: list[Check]) -> bool:
     return all(c.state != FAIL for c in checks)
+
+
+@dataclass
+class Lag:
+    """How far the warehouse is behind. bytes: WAL the source's slot has not had confirmed.
+    seconds: 0 when nothing is pending, else the time since the warehouse last confirmed a
+    position to the source (pg_stat_subscription.latest_end_time): it grows while the apply
+    worker is stuck or behind, and resets each time it reports progress."""
+    bytes: int | None
+    seconds: float | None
+    received_lsn: str | None = None
+    latest_end_lsn: str | None = None
+
+
+def subscription_progress(conn: psycopg.Connection, subscription: str) -> tuple[str | None, str | None, float | None]:
+    row = conn.execute(
+        """
+        select w.received_lsn::text, w.latest_end_lsn::text,
+               extract(epoch from now() - w.latest_end_time)::float8
+        from pg_subscription s join pg_stat_subscription w on w.subid = s.oid and w.relid is null
+        where s.subname = %s
+        """, [subscription]).fetchone()
+    return tuple(row) if row else (None, None, None)
+
+
+def slot_wal(conn: psycopg.Connection, slot: str) -> dict | None:
+    """WAL the slot holds back, and how it compares to max_slot_wal_keep_size (-1: no limit)."""
+    row = conn.execute(
+        """
+        select pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint,
+               pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint,
+               safe_wal_size, wal_status, active,
+               (select setting::bigint from pg_settings where name = 'max_slot_wal_keep_size')
+        from pg_replication_slots where slot_name = %s
+        """, [slot]).fetchone()
+    if row is None:
+        return None
+    retained, lag, safe, wal_status, active, limit_mb = row
+    limit = None if limit_mb is None or limit_mb < 0 else limit_mb * 2**20
+    return {"retained_bytes": retained, "lag_bytes": lag, "safe_wal_size": safe,
+            "limit_bytes": limit, "wal_status": wal_status, "active": active,
+            "retained_fraction": (retained or 0) / limit if limit else None}
+
+
+def lag(warehouse_progress: tuple, slot: dict | None) -> Lag:
+    received, latest_end, since_confirmed = warehouse_progress
+    lag_bytes = slot["lag_bytes"] if slot else None
+    if lag_bytes is None:
+        seconds = None
+    elif lag_bytes <= 0:
+        seconds = 0.0
+    else:
+        seconds = max(0.0, since_confirmed) if since_confirmed is not None else None
+    return Lag(lag_bytes, seconds, received, latest_end)
+
+
+def lag_checks(current: Lag, slot: dict | None, max_lag_seconds: float,
+               warn_fraction: float = 0.5, fail_fraction: float = 0.8) -> list[Check]:
+    checks = []
+    if current.bytes is None:
+        checks.append(Check("replication lag", FAIL, "unknown: no replication slot on the source"))
+    elif current.seconds is None:
+        checks.append(Check("replication lag", FAIL,
+                            f"{current.bytes / 2**20:.1f} MB behind and no apply worker reporting"))
+    else:
+        over = current.seconds > max_lag_seconds
+        checks.append(Check("replication lag", FAIL if over else OK,
+                            f"{current.bytes / 2**20:.2f} MB, {current.seconds:.0f}s"
+                            + (f" (over --max-lag-seconds {max_lag_seconds:g})" if over else "")))
+    if slot is not None and slot["limit_bytes"]:
+        fraction = slot["retained_fraction"]
+        state = FAIL if fraction >= fail_fraction else WARN if fraction >= warn_fraction else OK
+        checks.append(Check("slot WAL", state,
+                            f"{slot['retained_bytes'] / 2**20:.1f} MB retained of "
+                            f"{slot['limit_bytes'] / 2**20:.0f} MB ({fraction:.0%})"
+                            + ("; near max_slot_wal_keep_size, the slot will be invalidated"
+                               if state != OK else "")))
+    elif slot is not None:
+        checks.append(Check("slot WAL", WARN, f"{(slot['retained_bytes'] or 0) / 2**20:.1f} MB retained "
+                            "and max_slot_wal_keep_size is unlimited: a stalled slot can fill the disk"))
+    return checks

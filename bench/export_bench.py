@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""bench/export_bench.py: `cli-app sql ... --export` against `psql -c "\\copy (...) to ..."`,
+same query, same run, on the warehouse of the bench clusters. Not a test: run by hand.
+
+    ELT_PG_DIR=$PWD/.pg-bench SOURCE_PORT=55474 WAREHOUSE_PORT=55475 scripts/pg.sh up
+    export ELT_PG_DIR=$PWD/.pg-bench
+    .venv/bin/cli-app deploy --no-subscribe && .venv/bin/cli-app generate --orders 200000 --seed 7
+    .venv/bin/cli-app deploy          # the subscription's initial copy brings ~1M order_items over
+    .venv/bin/python bench/export_bench.py
+    ELT_PG_DIR=$PWD/.pg-bench scripts/pg.sh down
+
+Measures wall time (rows/s) and peak memory (max RSS from /usr/bin/time -v) of each tool,
+the median of --repeat runs, at two result sizes so a flat memory curve shows: if RSS does not
+grow from 100k to 1M rows, it will not at 10M either. Writes bench/results/export.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+
+from cli_app import config
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "export.json"
+CLI_APP = str(Path(sys.executable).with_name("cli-app"))
+TIME = "/usr/bin/time"
+
+
+def wait_for_initial_copy(dsn: str, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while conn.execute("select count(*) from pg_subscription_rel where srsubstate <> 'r'").fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise SystemExit("the initial copy did not finish: check `cli-app status`")
+            time.sleep(1)
+
+
+def measure(argv: list[str], env: dict) -> tuple[float, int]:
+    """(wall seconds, max RSS in kB) of one run."""
+    started = time.monotonic()
+    result = subprocess.run([TIME, "-v", *argv], env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed:\n{result.stderr[-2000:]}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    return seconds, rss
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--table", default="operations.order_items")
+    args = parser.parse_args()
+
+    settings = config.load()
+    dsn = settings.warehouse_dsn
+    if not dsn:
+        raise SystemExit("no WAREHOUSE_DSN: set ELT_PG_DIR=$PWD/.pg-bench (see the docstring)")
+    wait_for_initial_copy(dsn)
+    with psycopg.connect(dsn) as conn:
+        total = conn.execute(f"select count(*) from {args.table}").fetchone()[0]
+    env = {**os.environ, "WAREHOUSE_DSN": dsn}
+    # psql gets the DSN in argv, where `ps` shows it: a password goes in PGPASSWORD instead.
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    if "password" in params:
+        env["PGPASSWORD"] = params.pop("password")
+    psql_dsn = psycopg.conninfo.make_conninfo(**params)
+    sizes = sorted({min(100_000, total), total})
+    runs = []
+    with tempfile.TemporaryDirectory(dir=REPO / "bench" / "results") as tmp:
+        for rows in sizes:
+            query = f"select * from {args.table}" + (f" limit {rows}" if rows < total else "")
+            tools = {
+                "cli-app sql --export (csv, COPY)": [CLI_APP, "sql", query, "--export", "--output-dir", tmp],
+                "cli-app sql --export --format json": [CLI_APP, "sql", query, "--export", "--format", "json",
+                                                       "--output-dir", tmp],
+                "psql \\copy (csv)": ["psql", psql_dsn, "-X", "-q", "-c",
+                                      f"\\copy ({query}) to '{tmp}/psql.csv' with (format csv, header)"],
+            }
+            samples: dict[str, list[tuple[float, int]]] = {name: [] for name in tools}
+            for _ in range(args.repeat):
+                for name, argv in tools.items():  # interleaved, so drift hits every tool alike
+                    samples[name].append(measure(argv, env))
+                    for f in Path(tmp).iterdir():
+                        f.unlink()
+            for name, values in samples.items():
+                seconds = statistics.median(s for s, _ in values)
+                rss = statistics.median(r for _, r in values)
+                runs.append({"tool": name, "rows": rows, "seconds": round(seconds, 3),
+                             "rows_per_second": round(rows / seconds), "max_rss_mb": round(rss / 1024, 1),
+                             "samples": [{"seconds": round(s, 3), "max_rss_kb": r} for s, r in values]})
+                print(f"{rows:>9} rows  {name:<36} {seconds:7.2f}s  {rows / seconds:>10,.0f} rows/s  "
+                      f"{rss / 1024:7.1f} MB max RSS")
+        baseline = statistics.median(measure([CLI_APP, "sql", "select 1", "--output", f"{tmp}/one.csv"], env)[1]
+                                     for _ in range(args.repeat))
+    report = {
+        "benchmark": "export: cli-app vs psql \\copy",
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "postgres": psycopg.connect(dsn).info.server_version},
+        "query": f"select * from {args.table} [limit N]",
+        "repeat": args.repeat,
+        "cli_app_baseline_rss_mb": round(baseline / 1024, 1),
+        "runs": runs,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"cli-app baseline (select 1): {baseline / 1024:.1f} MB max RSS; results in {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

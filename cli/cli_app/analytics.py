@@ -1,0 +1,179 @@
+"""What the analytics layer looks like in a warehouse, read from the catalogs rather than
+assumed: the aggregates are the materialized views analytics.<name>_hist, the refresh is
+elt.refresh(name), its log elt.refresh_log, the watermarks a table of schema elt, rule failures
+clean.quarantine, the schedule pg_cron. Any of these may be missing (an older warehouse, or a
+layer not deployed yet); every probe then says so instead of failing."""
+
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+
+def aggregates(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        r"""
+        select left(matviewname, -length('_hist')) from pg_matviews
+        where schemaname = 'analytics' and matviewname like '%\_hist'
+        order by 1
+        """).fetchall()
+    return [r[0] for r in rows]
+
+
+def has_procedure(conn: psycopg.Connection, schema: str, name: str) -> bool:
+    return conn.execute(
+        "select exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname = %s and p.proname = %s and p.prokind = 'p')", [schema, name]).fetchone()[0]
+
+
+def relation_exists(conn: psycopg.Connection, name: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", [name]).fetchone()[0]
+
+
+def columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
+    """Column name -> type name, in order."""
+    rows = conn.execute(
+        """
+        select a.attname, format_type(a.atttypid, a.atttypmod)
+        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped
+        order by a.attnum
+        """, [schema, table]).fetchall()
+    return dict(rows)
+
+
+def _pick(cols: dict[str, str], *hints: str, types: tuple[str, ...] = ()) -> str | None:
+    """The first column whose name contains one of the hints (in hint order), optionally of a
+    type starting with one of `types`. The layer's column names are its own to choose."""
+    for hint in hints:
+        for name, typ in cols.items():
+            if hint in name and (not types or typ.startswith(types)):
+                return name
+    return None
+
+
+NAME_HINTS = ("aggregate", "view", "object", "target", "name")
+TIME_TYPES = ("timestamp",)
+
+
+@dataclass
+class RefreshResult:
+    name: str
+    seconds: float
+    log: dict | None
+    watermark: dict | None = None
+
+
+def refresh_log_layout(conn: psycopg.Connection) -> dict[str, str | None] | None:
+    if not relation_exists(conn, "elt.refresh_log"):
+        return None
+    cols = columns(conn, "elt", "refresh_log")
+    return {
+        "name": _pick(cols, *NAME_HINTS, types=("text", "character", "name", "regclass")),
+        "start": _pick(cols, "start", "began", "begin", types=TIME_TYPES),
+        "end": _pick(cols, "end", "finish", "done", "stop", types=TIME_TYPES),
+        "order": _pick(cols, "start", "began", "begin", "end", "finish", "logged", "at", types=TIME_TYPES)
+                 or _pick(cols, "id"),
+    }
+
+
+def last_refreshes(conn: psycopg.Connection) -> list[dict] | None:
+    """The newest elt.refresh_log row per aggregate (or overall, without a name column), with
+    its duration when start and end columns exist; None when there is no log."""
+    layout = refresh_log_layout(conn)
+    if layout is None:
+        return None
+    order = layout["order"]
+    if order is None:
+        return []
+    name = layout["name"]
+    duration = (f"extract(epoch from l.{layout['end']} - l.{layout['start']})::float8"
+                if layout["start"] and layout["end"] else "null::float8")
+    partition = f"partition by l.{name}" if name else ""
+    rows = conn.execute(
+        f"""
+        select row_json, seconds, age from (
+            select to_jsonb(l) as row_json, {duration} as seconds,
+                   extract(epoch from now() - l.{order})::float8 as age,
+                   row_number() over ({partition} order by l.{order} desc nulls last) as rank
+            from elt.refresh_log as l) as newest
+        where rank = 1
+        order by row_json ->> %s
+        """, [name or order]).fetchall()
+    return [{"log": r[0], "seconds": r[1], "age_seconds": r[2], "name": r[0].get(name) if name else None}
+            for r in rows]
+
+
+def refresh(conn: psycopg.Connection, name: str) -> RefreshResult:
+    """call elt.refresh(name), timed; with the log row it wrote, if a log can be read.
+    `conn` is in autocommit mode, so the procedure may commit as it likes."""
+    started = time.monotonic()
+    conn.execute("call elt.refresh(%s)", [name])
+    seconds = time.monotonic() - started
+    log = None
+    for entry in last_refreshes(conn) or []:
+        if entry["name"] in (name, None, f"analytics.{name}"):
+            log = entry["log"]
+    watermark = None
+    for entry in watermarks(conn) or []:
+        if entry["name"] in (name, f"analytics.{name}"):
+            watermark = entry["row"]
+    return RefreshResult(name, seconds, log, watermark)
+
+
+def watermarks(conn: psycopg.Connection) -> list[dict] | None:
+    """Every row of the watermark table(s) in schema elt, with an age when a row has a time."""
+    tables = conn.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = 'elt' and c.relkind in ('r', 'p', 'v') and c.relname like '%watermark%'"
+        " order by 1").fetchall()
+    if not tables:
+        return None
+    found = []
+    for (table,) in tables:
+        cols = columns(conn, "elt", table)
+        name = _pick(cols, *NAME_HINTS, types=("text", "character", "name", "regclass"))
+        at = _pick(cols, "at", "time", "refresh", "updated", "built", types=TIME_TYPES) \
+            or _pick(cols, "", types=TIME_TYPES)
+        age = f"extract(epoch from now() - w.{at})::float8" if at else "null::float8"
+        for row, age_seconds in conn.execute(
+                f"select to_jsonb(w), {age} from elt.{table} as w").fetchall():
+            found.append({"table": f"elt.{table}", "name": row.get(name) if name else None,
+                          "row": row, "age_seconds": age_seconds})
+    return found
+
+
+def quarantine_counts(conn: psycopg.Connection) -> dict[str, int] | None:
+    if not relation_exists(conn, "clean.quarantine"):
+        return None
+    rule = _pick(columns(conn, "clean", "quarantine"), "rule", "check", "reason")
+    if rule is None:
+        total = conn.execute("select count(*) from clean.quarantine").fetchone()[0]
+        return {"(all)": total} if total else {}
+    return dict(conn.execute(
+        f"select coalesce({rule}::text, '(none)'), count(*) from clean.quarantine group by 1 order by 1"
+    ).fetchall())
+
+
+def cron_runs(conn: psycopg.Connection, limit: int = 10) -> dict | None:
+    """Recent pg_cron runs in this database and the failures of the last day; None when pg_cron
+    is not installed here (it lives in one database per cluster: cron.database_name)."""
+    if not relation_exists(conn, "cron.job_run_details"):
+        return None
+    recent = conn.execute(
+        """
+        select j.jobname, d.status, d.start_time, extract(epoch from d.end_time - d.start_time)::float8,
+               left(d.return_message, 200)
+        from cron.job_run_details d join cron.job j on j.jobid = d.jobid
+        order by d.start_time desc nulls last
+        limit %s
+        """, [limit]).fetchall()
+    failures = conn.execute(
+        "select j.jobname, count(*) from cron.job_run_details d join cron.job j on j.jobid = d.jobid"
+        " where d.status = 'failed' and d.start_time > now() - interval '1 day' group by 1 order by 1"
+    ).fetchall()
+    return {
+        "recent": [{"job": r[0], "status": r[1], "start": r[2].isoformat() if r[2] else None,
+                    "seconds": r[3], "message": r[4]} for r in recent],
+        "failures_last_day": dict(failures),
+    }

@@ -1,0 +1,173 @@
+"""The pipeline's own verbs: deploy the objects, load history, run demo traffic, watch rows arrive."""
+
+import sys
+import time
+
+import click
+
+from cli_app import config, deploy as deployment, generate as generator
+from cli_app.db import connect
+from cli_app.options import command, group
+
+
+@command()
+@click.option("--source-schema/--no-source-schema", default=None,
+              help="Also migrate the demo source schema and traffic procedures. "
+                   "Default: only for the embedded source.")
+@click.option("--subscribe/--no-subscribe", default=True, show_default=True,
+              help="Create the warehouse subscription (it copies existing rows first).")
+def deploy(source_schema, subscribe):
+    """Apply migrations and object files on both sides, then set up replication.
+
+    Idempotent: run it on every deploy. On a source that is not ours only the
+    publication and the elt_replicator role are created.
+
+    Example: cli-app deploy
+    """
+    settings = config.load()
+    if source_schema is None:
+        source_schema = settings.embedded_source
+    if not settings.replication_password:
+        raise click.ClickException(
+            "no password for the replication role: set ELT_REPLICATION_PASSWORD "
+            "(or ELT_REPLICATION_PASSWORD_FILE)")
+    with connect(settings.source_dsn, "source", autocommit=True) as source:
+        if source_schema:
+            applied = deployment.migrate(settings.source_dsn, "source")
+            click.echo(f"source: {len(applied)} migration(s) applied")
+            deployment.apply_objects(source, "source")
+            source.execute("create extension if not exists pg_cron")
+            click.echo("source: object files applied")
+        deployment.publish(source, settings.replication_password)
+        click.echo(f"source: publication {deployment.PUBLICATION} and role elt_replicator ready")
+    with connect(settings.warehouse_dsn, "warehouse", autocommit=True) as warehouse:
+        applied = deployment.migrate(settings.warehouse_dsn, "warehouse")
+        click.echo(f"warehouse: {len(applied)} migration(s) applied")
+        files = deployment.apply_objects(warehouse, "warehouse")
+        click.echo(f"warehouse: {len(files)} object file(s) applied")
+        if subscribe:
+            conninfo = deployment.subscription_conninfo(settings.source_dsn, settings.replication_password)
+            created = deployment.subscribe(warehouse, conninfo)
+            click.echo(f"warehouse: subscription {deployment.SUBSCRIPTION} "
+                       + ("created; the initial copy runs in the background" if created else "up to date"))
+
+
+@command()
+@click.option("--orders", type=click.IntRange(min=1), required=True, help="Orders to load.")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="Spread order dates over this many past days.")
+@click.option("--customers", type=click.IntRange(min=1), help="New customers [default: orders/20].")
+@click.option("--products", type=click.IntRange(min=1), help="New products [default: orders/200].")
+@click.option("--batch", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Orders per transaction; with a subscriber, each waits until it is applied.")
+@click.option("--seed", type=int, help="Random seed, for a repeatable load.")
+def generate(orders, days, customers, products, batch, seed):
+    """Bulk-load order history into the source with COPY.
+
+    About 5 items per order, with new customers and products. When a subscription
+    already reads the source, every batch waits until the warehouse has applied it,
+    so the load never outruns the replication slot.
+
+    Example: cli-app generate --orders 1000000 --days 365
+    """
+    settings = config.load()
+    with connect(settings.source_dsn, "source", autocommit=True) as source:
+        paced = generator.slot_lsn_lag(source) is not None
+        click.echo("a subscriber is attached: pacing batches to its apply rate" if paced
+                   else "no subscriber yet: loading at full speed (the initial copy will carry it)",
+                   err=True)
+        with click.progressbar(length=orders, label="orders", file=sys.stderr) as bar:
+            report = generator.load_history(source, orders, days, customers, products,
+                                            batch_orders=batch, seed=seed, progress=bar.update)
+    click.echo(f"loaded {report.orders} orders, {report.items} items, {report.customers} customers, "
+               f"{report.products} products in {report.seconds:.1f}s "
+               f"({report.seconds_waiting_for_apply:.1f}s waiting for the warehouse)")
+
+
+@group()
+def traffic():
+    """Live demo traffic on the embedded source, scheduled with pg_cron.
+
+    Example: cli-app traffic start --scale 2
+    """
+
+
+@traffic.command("start")
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Orders per tick are 5 x scale.")
+def traffic_start(scale):
+    """Schedule the shop simulator every minute (pg_cron job 'shop-simulate').
+
+    Example: cli-app traffic start
+    """
+    with connect(config.load().source_dsn, "source", autocommit=True) as source:
+        source.execute("select cron.schedule('shop-simulate', '* * * * *', %s)",
+                       [f"call shop.simulate({scale})"])
+    click.echo("scheduled pg_cron job shop-simulate: every minute, on the source")
+
+
+@traffic.command("stop")
+def traffic_stop():
+    """Remove the simulator's pg_cron job.
+
+    Example: cli-app traffic stop
+    """
+    with connect(config.load().source_dsn, "source", autocommit=True) as source:
+        found = source.execute("select count(*) from cron.job where jobname = 'shop-simulate'").fetchone()[0]
+        if found:
+            source.execute("select cron.unschedule('shop-simulate')")
+    click.echo("unscheduled shop-simulate" if found else "shop-simulate was not scheduled")
+
+
+@traffic.command("tick")
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Orders in this tick are 5 x scale.")
+def traffic_tick(scale):
+    """Run one tick of the shop simulator now.
+
+    Example: cli-app traffic tick --scale 10
+    """
+    with connect(config.load().source_dsn, "source", autocommit=True) as source:
+        source.execute("call shop.simulate(%s)", [scale])
+    click.echo(f"one tick at scale {scale} written to the source")
+
+
+@command()
+@click.option("--seconds", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How long to watch.")
+@click.option("--every", type=click.FloatRange(min=0.5), default=4, show_default=True,
+              help="Seconds between probes.")
+def watch(seconds, every):
+    """Write a probe order at the source now and then, and show when it reaches the warehouse.
+
+    Prints source and warehouse row counts side by side, so rows can be seen arriving.
+
+    Example: cli-app watch --seconds 30
+    """
+    settings = config.load()
+    tables = ("customers", "products", "orders", "order_items")
+    count_sql = "select " + ", ".join(f"(select count(*) from operations.{t})" for t in tables)
+    deadline = time.monotonic() + seconds
+    with connect(settings.source_dsn, "source", autocommit=True) as source, \
+            connect(settings.warehouse_dsn, "warehouse", autocommit=True) as warehouse:
+        click.echo(f"{'':10}" + "".join(f"{t:>24}" for t in tables) + f"{'probe lag':>12}")
+        while time.monotonic() < deadline:
+            probe = source.execute(
+                "insert into operations.orders (order_date, delivery_date, customer_id, status, created_at, created_by)"
+                " select current_date, current_date + 3, max(customer_id), 'PENDING', localtimestamp, 0"
+                " from operations.customers returning order_id"
+            ).fetchone()[0]
+            written = time.monotonic()
+            lag = None
+            while time.monotonic() - written < 30:
+                if warehouse.execute("select 1 from operations.orders where order_id = %s", [probe]).fetchone():
+                    lag = time.monotonic() - written
+                    break
+                time.sleep(0.01)
+            src = source.execute(count_sql).fetchone()
+            dst = warehouse.execute(count_sql).fetchone()
+            cells = "".join(f"{f'{s} / {d}':>24}" for s, d in zip(src, dst))
+            click.echo(f"{time.strftime('%H:%M:%S'):10}{cells}"
+                       + (f"{lag * 1000:>10.0f}ms" if lag is not None else f"{'> 30s':>12}"))
+            time.sleep(max(0.0, every - (time.monotonic() - written)))
+        click.echo("(counts are source / warehouse)")

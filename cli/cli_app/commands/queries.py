@@ -1,0 +1,86 @@
+"""Named queries: run one (the group's --query), list them, export them all."""
+
+import sys
+
+import click
+
+from cli_app import config, export, queries
+from cli_app.db import connect
+from cli_app.options import command, param_option, timeout_option
+
+
+def run_named(name: str, params: dict, export_flag: bool, output_dir, output, fmt, timeout: float,
+              dirs: tuple[str, ...] = ()) -> None:
+    query = queries.find(name, dirs)
+    bound = query.bind(params)
+    target = export.resolve_target(name, export_flag, output_dir, output, fmt)
+    run_and_report(query.sql, bound, target, timeout)
+
+
+def run_and_report(sql_text: str, params, target: export.Target, timeout: float) -> None:
+    with connect(config.load().warehouse_dsn, "warehouse") as conn:
+        rows, seconds = export.run(conn, sql_text, params, target, timeout)
+    if target.path is not None:
+        click.echo(f"wrote {rows} row(s) to {target.path} in {seconds:.2f}s", err=True)
+
+
+@command("list")
+@click.pass_context
+def list_queries(ctx):
+    """List the named queries: name, parameters and description.
+
+    A query is a .sql file in cli_app/queries/, in a directory of ELT_QUERIES_DIR
+    or of --queries-dir; its header comment is its description.
+
+    Example: cli-app list
+    """
+    found = queries.load_all(ctx.obj["queries_dirs"])
+    rows = [(q.name, ", ".join(f"{p.name}={p.default}" if p.default is not None else p.name
+                               for p in q.params.values()), q.summary)
+            for q in found.values()]
+    click.echo(export.render_table(["name", "parameters", "description"], rows), nl=False)
+
+
+@command("export-all")
+@click.argument("names", nargs=-1)
+@click.option("--output-dir", type=click.Path(exists=True, file_okay=False, writable=True),
+              help="Directory for the files [default: the current one].")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="File format.")
+@param_option
+@timeout_option
+@click.pass_context
+def export_all(ctx, names, output_dir, fmt, params, timeout):
+    """Export every named query (or the NAMES given) to NAME_result_<timestamp> files.
+
+    Parameters go to the queries that declare them. A query that fails is
+    reported and the others still run; the exit code is then 1.
+
+    Example: cli-app export-all --output-dir /tmp/exports --format json
+    """
+    found = queries.load_all(ctx.obj["queries_dirs"])
+    selected = [queries.find(n, ctx.obj["queries_dirs"]) for n in names] if names else list(found.values())
+    unused = set(params) - {p for q in selected for p in q.params}
+    if unused:
+        raise click.ClickException(f"no selected query takes parameter(s) {', '.join(sorted(unused))}")
+    # Check every query's parameters before writing anything.
+    jobs = [(q, q.bind({k: v for k, v in params.items() if k in q.params})) for q in selected]
+    failures: list[str] = []
+    written: list[str] = []
+    with connect(config.load().warehouse_dsn, "warehouse") as conn:
+        with click.progressbar(jobs, label="exporting", file=sys.stderr,
+                               item_show_func=lambda job: job[0].name if job else None) as bar:
+            for query, bound in bar:
+                target = export.resolve_target(query.name, True, output_dir, None, fmt)
+                try:
+                    rows, seconds = export.run(conn, query.sql, bound, target, timeout)
+                    written.append(f"{query.name}: {rows} row(s) in {seconds:.2f}s -> {target.path}")
+                except click.ClickException as e:
+                    failures.append(f"{query.name}: {e.message}")
+    for line in written:
+        click.echo(line)
+    for line in failures:
+        click.echo(f"FAILED {line}", err=True)
+    click.echo(f"exported {len(written)} of {len(jobs)} queries", err=True)
+    if failures:
+        sys.exit(1)

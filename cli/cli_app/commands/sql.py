@@ -1,0 +1,31 @@
+"""Ad-hoc read-only SQL on the warehouse, printed or exported like a named query."""
+
+import sys
+
+import click
+
+from cli_app import export, queries, sqlcheck
+from cli_app.commands.queries import run_and_report
+from cli_app.options import command, output_options, param_option, timeout_option
+
+
+@command("sql")
+@click.argument("query")
+@output_options
+@param_option
+@timeout_option
+def sql(query, export_flag, output_dir, output, fmt, params, timeout):
+    """Run one read-only SELECT or WITH QUERY on the warehouse ('-' reads it from stdin).
+
+    Anything else (several statements, INSERT, a data-modifying CTE, SELECT INTO)
+    is refused before it is sent; the query then runs in a READ ONLY transaction
+    under a statement_timeout. Exports are named sql_result_<timestamp>.<format>.
+
+    Example: cli-app sql "select status, count(*) from operations.orders group by status" --export
+    """
+    if query == "-":
+        query = sys.stdin.read()
+    sqlcheck.check_read_only(query)
+    bound = queries.NamedQuery.parse("sql", query).bind(params)
+    target = export.resolve_target("sql", export_flag, output_dir, output, fmt)
+    run_and_report(query, bound, target, timeout)

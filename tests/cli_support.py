@@ -1,0 +1,79 @@
+"""Helpers for the CLI tests: run cli-app in-process (CliRunner) or as a real subprocess,
+pointed at the per-test source and warehouse databases."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli_app.main import cli
+from conftest import REPO, SOURCE_PORT, WAREHOUSE_PORT, dsn
+
+CLI_APP = str(REPO / ".venv" / "bin" / "cli-app")
+
+
+@pytest.fixture
+def cli_env(source, warehouse, tmp_path) -> dict[str, str]:
+    return {
+        "SOURCE_DSN": dsn(SOURCE_PORT, source.info.dbname),
+        "WAREHOUSE_DSN": dsn(WAREHOUSE_PORT, warehouse.info.dbname),
+        # No .pg/env of the checkout may leak into a test.
+        "ELT_PG_DIR": str(tmp_path / "no-pg-dir"),
+        "ELT_QUERIES_DIR": "",
+    }
+
+
+@pytest.fixture
+def invoke(cli_env):
+    """invoke(*args, env=None, input=None) -> click Result, run in-process."""
+    runner = CliRunner()
+
+    def run(*args, env=None, input=None):
+        return runner.invoke(cli, list(args), env={**cli_env, **(env or {})}, input=input,
+                             catch_exceptions=False)
+    return run
+
+
+@pytest.fixture
+def run_cli(cli_env):
+    """run_cli(*args, env=None, cwd=None) -> CompletedProcess of the installed console script."""
+    def run(*args, env=None, cwd=None, **kwargs):
+        return subprocess.run([CLI_APP, *args], env={**os.environ, **cli_env, **(env or {})},
+                              capture_output=True, text=True, cwd=cwd, timeout=120, **kwargs)
+    return run
+
+
+@pytest.fixture
+def queries_dir(tmp_path) -> Path:
+    """A directory of test-only named queries that need no analytics layer."""
+    directory = tmp_path / "queries"
+    directory.mkdir()
+    (directory / "numbers.sql").write_text(
+        "-- The first integers, with a numeric and a date.\n"
+        "-- param rows=3: how many\n"
+        "select i as n, i * 1.5 as x, date '2026-01-01' + i as d\n"
+        "from generate_series(1, %(rows)s::int) as i\n"
+        "order by n;\n")
+    (directory / "orders.sql").write_text(
+        "-- Replicated orders by status.\n"
+        "select status, count(*) as orders from operations.orders group by status order by status\n")
+    return directory
+
+
+def analytics_deployed(conn) -> bool:
+    return conn.execute(
+        "select exists (select from pg_matviews where schemaname = 'analytics' and matviewname like '%\\_hist')"
+        " and exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname = 'elt' and p.proname = 'refresh')").fetchone()[0]
+
+
+def analytics_absent(conn) -> bool:
+    """None of the analytics layer's objects exist yet (not even part of them)."""
+    return not conn.execute(
+        "select exists (select from pg_matviews where schemaname = 'analytics' and matviewname like '%\\_hist')"
+        " or exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        "            where n.nspname = 'elt' and p.proname = 'refresh')"
+        " or to_regclass('elt.refresh_log') is not null or to_regclass('clean.quarantine') is not null"
+    ).fetchone()[0]
