@@ -225,6 +225,14 @@ def test_deploy_is_idempotent_on_migrated_databases(run_cli):
     assert "publication elt_operations" in result.stdout
 
 
+def test_deploy_refuses_a_source_without_the_shop_tables(run_cli, source):
+    source.execute("drop table operations.order_items")
+    result = run_cli("deploy", "--no-subscribe", env={"ELT_REPLICATION_PASSWORD": replication_password()})
+    assert result.returncode == 1
+    assert "the source has no operations.order_items" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_watch_shows_rows_arriving(run_cli, source, replication):
     source.execute("call shop.add_customers(3)")
     replication.start()

@@ -48,7 +48,8 @@ def load() -> Settings:
     )
     if password is None and password_file and Path(password_file).is_file():
         password = Path(password_file).read_text().strip()
-    embedded = "SOURCE_DSN" not in os.environ and "SOURCE_DSN" in file_values
+    # Exported from .pg/env (`set -a; . .pg/env`) is still the embedded source.
+    embedded = source is not None and source == file_values.get("SOURCE_DSN")
     return Settings(source, warehouse, embedded, password)
 
 

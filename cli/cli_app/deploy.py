@@ -68,6 +68,16 @@ def apply_objects(conn: psycopg.Connection, side: str) -> list[Path]:
     return object_files(side)
 
 
+SOURCE_TABLES = ("operations.customers", "operations.products", "operations.orders",
+                 "operations.order_items")
+
+
+def missing_source_tables(conn: psycopg.Connection) -> list[str]:
+    """The published tables the source database lacks."""
+    return [t for t in SOURCE_TABLES
+            if conn.execute("select to_regclass(%s)", [t]).fetchone()[0] is None]
+
+
 def publish(conn: psycopg.Connection, replication_password: str) -> None:
     """Create or update the publication and the replication role on the source."""
     with conn.transaction():

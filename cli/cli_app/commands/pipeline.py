@@ -38,6 +38,11 @@ def deploy(source_schema, subscribe):
             deployment.apply_objects(source, "source")
             source.execute("create extension if not exists pg_cron")
             click.echo("source: object files applied")
+        missing = deployment.missing_source_tables(source)
+        if missing:
+            raise click.ClickException(
+                f"the source has no {', '.join(missing)}: point SOURCE_DSN at the shop's database, "
+                "or add --source-schema to create the demo schema there")
         deployment.publish(source, settings.replication_password)
         click.echo(f"source: publication {deployment.PUBLICATION} and role elt_replicator ready")
     with connect(settings.warehouse_dsn, "warehouse", autocommit=True) as warehouse:
