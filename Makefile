@@ -37,7 +37,7 @@ test: setup ## Run the test suite against its own clusters (started and stopped 
 bench: setup ## Run the benchmarks; results in bench/results/, summary in bench/README.md
 	@scripts/bench.sh
 
-docs: setup ## Regenerate the CLI reference in docs/cli.md from the code
+docs: setup ## Regenerate the CLI reference in README.md from the code
 	@$(VENV)/bin/python scripts/cli_reference.py
 
 psql-source: up ## Open psql on the source

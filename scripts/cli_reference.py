@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/cli_reference.py: the CLI reference in docs/cli.md, rendered from the code.
+"""scripts/cli_reference.py: the CLI reference in README.md, rendered from the code.
 
 Every command's --help goes between the markers <!-- cli-reference:start --> and
 <!-- cli-reference:end -->, so the reference cannot drift from the CLI.
@@ -17,7 +17,7 @@ import click
 from cli_app.main import cli
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET = REPO / "docs" / "cli.md"
+TARGET = REPO / "README.md"
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
 # A fixed width, so the rendering does not depend on the terminal that runs the script.
 WIDTH = 100
@@ -35,7 +35,7 @@ def walk(command: click.Command, path: list[str], parent: click.Context | None =
 def render() -> str:
     parts = [START, ""]
     for path, command, ctx in walk(cli, ["cli-app"]):
-        parts += [f"### `{' '.join(path)}`", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
+        parts += [f"#### `{' '.join(path)}`", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
     parts.append(END)
     return "\n".join(parts)
 

@@ -1,5 +1,5 @@
 """Every command documents itself: --help ending with an Example: line, exit codes in the
-top-level help, and docs/cli.md generated from the code (scripts/cli_reference.py)."""
+top-level help, and the README CLI reference generated from the code (scripts/cli_reference.py)."""
 
 import subprocess
 import sys
@@ -53,7 +53,7 @@ def test_no_arguments_prints_help_and_usage_errors_exit_2():
     assert runner.invoke(cli, ["no-such-verb"]).exit_code == 2
 
 
-def test_the_cli_reference_in_docs_is_up_to_date():
+def test_the_cli_reference_in_the_readme_is_up_to_date():
     result = subprocess.run([sys.executable, str(REPO / "scripts" / "cli_reference.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr + "\n(run: .venv/bin/python scripts/cli_reference.py)"
