@@ -12,12 +12,7 @@ language sql stable as $$
         union
         select o.order_id
         from operations.orders as o
-        where o.customer_id = any(array(
-            select changed.key::bigint
-            from jsonb_each(customers_then) as changed (key, row_then)
-            where (changed.row_then <> 'null'::jsonb)
-                  <> exists (select from operations.customers as c where c.customer_id = changed.key::bigint)
-        ))
+        where o.customer_id = any(clean.appeared_or_disappeared(customers_then, 'customers', 'customer_id'))
     )
 $$;
 

@@ -23,43 +23,17 @@ begin
         union
         select i.order_item_id
         from operations.order_items as i
-        where i.product_id = any(array(
-            select changed.key::bigint
-            from jsonb_each(products_then) as changed (key, row_then)
-            where (changed.row_then <> 'null'::jsonb)
-                  <> exists (select from operations.products as p where p.product_id = changed.key::bigint)
-        ))
+        where i.product_id = any(clean.appeared_or_disappeared(products_then, 'products', 'product_id'))
     );
 
     return query
-        with items_at_watermark as materialized (
-            select r.order_item_id, r.order_id, r.product_id, r.quanity
-            from unnest(affected) as k (id)
-            cross join lateral jsonb_populate_record(null::operations.order_items, items_then -> k.id::text) as r
-            where items_then ? k.id::text and items_then -> k.id::text <> 'null'::jsonb
-            union all
-            select i.order_item_id, i.order_id, i.product_id, i.quanity
-            from operations.order_items as i
-            where i.order_item_id = any(affected)
-              and not items_then ? i.order_item_id::text
-        ),
-        orders_at_watermark as materialized (
-            select o.order_id, o.status, o.quarantine_rule
-            from clean.orders_as_of(customers_then, orders_then,
-                                    array(select distinct t.order_id from items_at_watermark as t where t.order_id is not null)) as o
-        )
-        select 1, i.order_item_id, i.product_id, i.quantity, o.status
-        from clean.order_items as i
-        join clean.orders as o on o.order_id = i.order_id
-        where i.order_item_id = any(affected)
+        select 1, n.order_item_id, n.product_id, n.quantity, n.order_status
+        from clean.order_items_as_of('{}', '{}', '{}', '{}', affected) as n
+        where n.quarantine_rule is null
         union all
-        select -1, t.order_item_id, t.product_id, t.quanity, o.status
-        from items_at_watermark as t
-        left join operations.products as p on p.product_id = t.product_id
-        left join orders_at_watermark as o on o.order_id = t.order_id
-        where clean.order_item_rule(t.quanity,
-                                    clean.existed(products_then, t.product_id, p.product_id is not null),
-                                    o.order_id is not null, o.quarantine_rule is null) is null;
+        select -1, w.order_item_id, w.product_id, w.quantity, w.order_status
+        from clean.order_items_as_of(customers_then, products_then, orders_then, items_then, affected) as w
+        where w.quarantine_rule is null;
 end
 $$;
 
