@@ -6,8 +6,10 @@
 create or replace function clean.existed(rows_then jsonb, key bigint, exists_now boolean)
 returns boolean
 language sql immutable parallel safe as $$
-    select case when rows_then ? key::text then rows_then -> key::text <> 'null'::jsonb
-                else exists_now end
+    -- A null reference never existed; an unknown answer counts as no.
+    select case when key is null then false
+                when rows_then ? key::text then rows_then -> key::text <> 'null'::jsonb
+                else coalesce(exists_now, false) end
 $$;
 
 comment on function clean.existed(jsonb, bigint, boolean) is

@@ -9,9 +9,9 @@ language sql immutable parallel safe as $$
     select case
         when quantity is null then 'null_quantity'
         when quantity < 0 then 'negative_quantity'
-        when not product_known then 'unknown_product'
-        when not order_known then 'unknown_order'
-        when not order_clean then 'quarantined_order'
+        when not coalesce(product_known, false) then 'unknown_product'
+        when not coalesce(order_known, false) then 'unknown_order'
+        when not coalesce(order_clean, false) then 'quarantined_order'
     end
 $$;
 

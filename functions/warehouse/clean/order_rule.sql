@@ -10,7 +10,7 @@ create or replace function clean.order_rule(
 returns text
 language sql immutable parallel safe as $$
     select case
-        when not customer_known then 'unknown_customer'
+        when not coalesce(customer_known, false) then 'unknown_customer'
         when status is null or status not in ('PENDING', 'PROCESSING', 'REPROCESSING', 'COMPLETED')
             then 'unknown_status'
         when delivery_date < order_date then 'delivery_before_order'
