@@ -31,8 +31,8 @@ comment on column elt.refresh_log.finished_at is 'When it finished, just before 
 comment on column elt.refresh_log.hist_rows is 'Rows in the historic part after the refresh.';
 comment on column elt.refresh_log.watermark is 'The new watermark: the snapshot the historic part was built in.';
 
--- The deltas find the entries after a watermark by the writing transaction: a range scan from
--- the watermark's xmin, whatever order the ids were drawn in.
-create index changelog_xact_id_idx on staging.changelog (xact_id);
+-- The deltas find a table's entries after a watermark by the writing transaction: a range scan
+-- from the watermark's xmin, whatever order the ids were drawn in.
+create index changelog_table_name_xact_id_idx on staging.changelog (table_name, xact_id);
 -- A product that appears or disappears changes the validity of its items.
 create index order_items_product_id_idx on operations.order_items (product_id);
