@@ -90,3 +90,23 @@ def test_the_delta_reads_the_changed_keys_by_index_not_the_tables(source, wareho
             " where relname in ('orders', 'order_items', 'changelog') and seq_scan > 0").fetchall()
     assert scans == []
     assert check_in_one_snapshot(warehouse) == {}
+
+
+def test_every_analytics_and_clean_object_and_column_says_what_it_is(warehouse):
+    undocumented = warehouse.execute("""
+        select n.nspname || '.' || c.relname
+        from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname in ('analytics', 'clean', 'elt') and c.relkind in ('r', 'v', 'm')
+          and obj_description(c.oid, 'pg_class') is null
+        union all
+        select n.nspname || '.' || c.relname || '.' || a.attname
+        from pg_attribute as a join pg_class as c on c.oid = a.attrelid
+        join pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname in ('analytics', 'clean', 'elt') and c.relkind in ('r', 'v', 'm')
+          and a.attnum > 0 and not a.attisdropped and col_description(c.oid, a.attnum) is null
+        union all
+        select p.oid::regprocedure::text
+        from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace
+        where n.nspname in ('analytics', 'clean', 'elt', 'staging') and obj_description(p.oid, 'pg_proc') is null
+        """).fetchall()
+    assert undocumented == []

@@ -39,8 +39,11 @@ def test_a_refresh_moves_the_watermark_logs_itself_and_empties_the_delta(source,
     assert after["pending_orders"] == log[0][3] != before["pending_orders"]
     assert after["open_orders"] == before["open_orders"]
 
+    pending = dict(warehouse.execute("select aggregate, changes_since_refresh from analytics.freshness"))
+    assert pending["open_orders"] > 0 and pending["pending_orders"] == 0
     warehouse.execute("call elt.refresh_all()")
     assert delta_rows(warehouse) == 0
+    assert {n for _, n in warehouse.execute("select aggregate, changes_since_refresh from analytics.freshness")} == {0}
     assert len(set(dict(warehouse.execute("select aggregate, snapshot::text from elt.watermark")).values())) == 1
     assert check_in_one_snapshot(warehouse) == {}
 

@@ -15,7 +15,7 @@ group by parts.delivery_date, parts.status
 having sum(parts.open_orders) > 0;
 
 comment on view analytics.open_orders is
-    'Number of open orders (status not COMPLETED) by delivery date and status, one row per pair with at least one. Always current: the historic part (refreshed by elt.refresh, see elt.watermark.refreshed_at) plus every change replicated since. Quarantined orders (clean.quarantine) are left out.';
+    'Number of open orders (status not COMPLETED) by delivery date and status, one row per pair with at least one. Always current: the historic part (rebuilt by elt.refresh) plus every change replicated since; see analytics.freshness. Quarantined orders (clean.quarantine) are left out.';
 comment on column analytics.open_orders.delivery_date is 'Promised delivery day; null for open orders without one.';
 comment on column analytics.open_orders.status is 'PENDING, PROCESSING or REPROCESSING.';
 comment on column analytics.open_orders.open_orders is 'Number of clean open orders with this delivery date and status.';

@@ -15,6 +15,6 @@ group by parts.product_id
 having sum(parts.pending_items) > 0;
 
 comment on view analytics.pending_items is
-    'Number of open pending items per product: units ordered on orders not COMPLETED, products with a positive total. Always current: the historic part (see elt.watermark.refreshed_at) plus every change replicated since. Quarantined items and orders are left out.';
+    'Number of open pending items per product: units ordered on orders not COMPLETED, products with a positive total. Always current: the historic part (rebuilt by elt.refresh) plus every change replicated since; see analytics.freshness. Quarantined items and orders are left out.';
 comment on column analytics.pending_items.product_id is 'Product ordered.';
 comment on column analytics.pending_items.pending_items is 'Sum of the quantity of clean items whose order is not COMPLETED.';

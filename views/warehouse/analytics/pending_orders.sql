@@ -15,6 +15,6 @@ group by parts.customer_id
 having sum(parts.pending_orders) > 0;
 
 comment on view analytics.pending_orders is
-    'Number of pending (not COMPLETED) orders per customer, customers with at least one. Always current: the historic part (see elt.watermark.refreshed_at) plus every change replicated since. Quarantined orders are left out.';
+    'Number of pending (not COMPLETED) orders per customer, customers with at least one. Always current: the historic part (rebuilt by elt.refresh) plus every change replicated since; see analytics.freshness. Quarantined orders are left out.';
 comment on column analytics.pending_orders.customer_id is 'Customer who placed the orders.';
 comment on column analytics.pending_orders.pending_orders is 'Number of the customer''s clean orders not COMPLETED.';
