@@ -44,7 +44,8 @@ begin
                    exists (select from operations.products as p where p.product_id = i.product_id) as product_known
             from operations.order_items as i
             where i.order_id = any(array(select o.order_id from orders_both_sides as o))
-              and not i.order_item_id = any(touched)
+              -- An anti-join: "<> all(touched)" compares every item with every touched key.
+              and not exists (select from unnest(touched) as t (id) where t.id = i.order_item_id)
         )
         select 1, n.order_item_id, n.product_id, n.quantity, n.order_status
         from clean.order_items_as_of('{}', '{}', '{}', '{}', touched) as n
