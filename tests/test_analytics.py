@@ -2,6 +2,8 @@
 its from-scratch recompute over the current clean rows, after random changes at the source
 that go through the real replication, with refreshes at random points."""
 
+import os
+
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +12,9 @@ from hypothesis import strategies as st
 from analytics_changes import (CHANGES, apply_batch, check_in_one_snapshot, quarantine_identity,
                                reset_source)
 
-PROPERTY = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# ELT_TEST_EXAMPLES=100 for a thorough run; 15 keeps the suite short.
+PROPERTY = settings(max_examples=int(os.environ.get("ELT_TEST_EXAMPLES", 15)), deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 # A batch of changes, whether it is one source transaction, and what to refresh after it.
 BATCHES = st.lists(
     st.tuples(st.lists(CHANGES, min_size=1, max_size=8), st.booleans(),
