@@ -143,3 +143,10 @@ def table_rows(conn: psycopg.Connection, table: str) -> list[tuple]:
 
 
 TABLES = ("customers", "products", "orders", "order_items")
+
+
+@pytest.fixture
+def replicated(replication):
+    """A subscription already started (initial copy done): for tests, hypothesis ones included,
+    that run many examples over one replicated pair."""
+    return replication.start()

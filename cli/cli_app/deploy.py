@@ -65,6 +65,8 @@ def apply_objects(conn: psycopg.Connection, side: str) -> list[Path]:
                 path, error = failed[0]
                 raise DeployError(f"{path.relative_to(REPO)}: {error}") from error
             pending = [path for path, _ in failed]
+    if side == "warehouse":
+        schedule_refreshes(conn)
     return object_files(side)
 
 
@@ -76,6 +78,25 @@ def missing_source_tables(conn: psycopg.Connection) -> list[str]:
     """The published tables the source database lacks."""
     return [t for t in SOURCE_TABLES
             if conn.execute("select to_regclass(%s)", [t]).fetchone()[0] is None]
+
+
+def schedule_refreshes(conn: psycopg.Connection, interval_minutes: int | None = None) -> bool:
+    """On the database pg_cron serves (cron.database_name), install pg_cron if needed and
+    schedule the analytics refresh and purge jobs (elt.schedule_refreshes). Without an interval,
+    jobs that already exist are kept as they are, so a deploy never undoes a chosen interval.
+    Returns True when jobs were (re)scheduled; elsewhere (the per-test databases) does nothing."""
+    served = conn.execute("select current_setting('cron.database_name', true) = current_database()"
+                          " and exists (select from pg_available_extensions where name = 'pg_cron')").fetchone()[0]
+    if not served:
+        return False
+    with conn.transaction():
+        conn.execute("create extension if not exists pg_cron")
+        if interval_minutes is None:
+            if conn.execute("select count(*) from cron.job where jobname like 'refresh-%'").fetchone()[0]:
+                return False
+            interval_minutes = 5
+    conn.execute("call elt.schedule_refreshes(%s)", [interval_minutes])
+    return True
 
 
 def publish(conn: psycopg.Connection, replication_password: str) -> None:
