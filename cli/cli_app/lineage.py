@@ -31,10 +31,15 @@ def resolve(conn: psycopg.Connection, name: str) -> tuple[int, str, str] | None:
     """(oid, schema.name, kind) of a relation; a bare name is looked up in analytics first."""
     candidates = [name] if "." in name else [f"analytics.{name}", name]
     for candidate in candidates:
-        row = conn.execute(
-            "select c.oid, n.nspname || '.' || c.relname, c.relkind from pg_class c"
-            " join pg_namespace n on n.oid = c.relnamespace where c.oid = to_regclass(%s)",
-            [candidate]).fetchone()
+        try:
+            # A set-returning function read in FROM parses as a table with a name no relation can have.
+            with conn.transaction():
+                row = conn.execute(
+                    "select c.oid, n.nspname || '.' || c.relname, c.relkind from pg_class c"
+                    " join pg_namespace n on n.oid = c.relnamespace where c.oid = to_regclass(%s)",
+                    [candidate]).fetchone()
+        except psycopg.errors.InvalidName:
+            row = None
         if row:
             return row[0], row[1], KINDS.get(row[2], row[2])
     return None
@@ -43,10 +48,14 @@ def resolve(conn: psycopg.Connection, name: str) -> tuple[int, str, str] | None:
 def catalog_schema(conn: psycopg.Connection, tables: set[tuple[str, str]]) -> dict:
     schema: dict = {}
     for db, table in tables:
-        cols = conn.execute(
-            "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a"
-            " where a.attrelid = to_regclass(%s) and a.attnum > 0 and not a.attisdropped order by a.attnum",
-            [f'"{db}"."{table}"']).fetchall()
+        try:
+            with conn.transaction():
+                cols = conn.execute(
+                    "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a"
+                    " where a.attrelid = to_regclass(%s) and a.attnum > 0 and not a.attisdropped"
+                    " order by a.attnum", [f'"{db}"."{table}"']).fetchall()
+        except psycopg.errors.InvalidName:
+            cols = []
         if cols:
             schema.setdefault(db, {})[table] = {c: "text" for c, _ in cols}
     return schema
