@@ -62,18 +62,8 @@ def queries_dir(tmp_path) -> Path:
     return directory
 
 
-def analytics_deployed(conn) -> bool:
-    return conn.execute(
-        "select exists (select from pg_matviews where schemaname = 'analytics' and matviewname like '%\\_hist')"
-        " and exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
-        " where n.nspname = 'elt' and p.proname = 'refresh')").fetchone()[0]
-
-
-def analytics_absent(conn) -> bool:
-    """None of the analytics layer's objects exist yet (not even part of them)."""
-    return not conn.execute(
-        "select exists (select from pg_matviews where schemaname = 'analytics' and matviewname like '%\\_hist')"
-        " or exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
-        "            where n.nspname = 'elt' and p.proname = 'refresh')"
-        " or to_regclass('elt.refresh_log') is not null or to_regclass('clean.quarantine') is not null"
-    ).fetchone()[0]
+def remove_analytics_layer(conn) -> None:
+    """Drop the clean, analytics and elt layers from this test's warehouse database, for the
+    tests of how the CLI behaves where they were never deployed."""
+    conn.execute("drop schema analytics, clean, elt cascade;"
+                 " create schema analytics; create schema clean; create schema elt")

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from cli_app import health
-from cli_support import analytics_absent, analytics_deployed, cli_env, invoke, run_cli  # noqa: F401
+from cli_support import remove_analytics_layer, cli_env, invoke, run_cli  # noqa: F401
 from conftest import SOURCE_PORT, WAREHOUSE_PORT, dsn, replication_password
 
 
@@ -62,8 +62,7 @@ def test_lag_over_the_threshold_and_a_slot_near_its_limit_are_unhealthy():
 
 
 def test_status_says_the_analytics_layer_is_missing(invoke, warehouse):
-    if not analytics_absent(warehouse):
-        pytest.skip("(part of) the analytics layer is deployed")
+    remove_analytics_layer(warehouse)
     report = json.loads(invoke("status", "--json").output)
     assert {"name": "analytics", "state": "skip",
             "detail": "not deployed: no analytics.<name>_hist materialized view"} in report["checks"]
@@ -93,8 +92,7 @@ insert into clean.quarantine values ('negative_quantity', '{}'), ('negative_quan
 def test_refresh_and_status_read_the_layer_from_the_catalogs(invoke, run_cli, warehouse):
     """Against a small stand-in shaped like the analytics layer being built (its column names
     are guesses: the CLI finds columns by the catalogs, not by name lists alone)."""
-    if not analytics_absent(warehouse):
-        pytest.skip("(part of) the real layer is deployed: see test_refresh_runs_the_real_procedures")
+    remove_analytics_layer(warehouse)
     warehouse.execute(STAND_IN)
     result = invoke("refresh")
     assert result.exit_code == 0, result.output
@@ -129,16 +127,13 @@ def test_refresh_and_status_read_the_layer_from_the_catalogs(invoke, run_cli, wa
 
 
 def test_refresh_says_the_layer_is_missing(invoke, warehouse):
-    if not analytics_absent(warehouse):
-        pytest.skip("(part of) the analytics layer is deployed")
+    remove_analytics_layer(warehouse)
     result = invoke("refresh", "open_orders")
     assert result.exit_code == 1
     assert "the analytics layer is not deployed in this warehouse (procedure elt.refresh is missing)" in result.output
 
 
 def test_refresh_runs_the_real_procedures(run_cli, warehouse):
-    if not analytics_deployed(warehouse):
-        pytest.skip("needs the analytics layer (analytics.*_hist, elt.refresh)")
     result = run_cli("refresh", "--json")
     assert result.returncode == 0, result.stderr
     names = [r["name"] for r in json.loads(result.stdout)]
@@ -178,8 +173,6 @@ def test_lineage_follows_views_down_to_base_tables(invoke, run_cli, warehouse):
 
 
 def test_lineage_of_the_real_aggregates(invoke, warehouse):
-    if not analytics_deployed(warehouse):
-        pytest.skip("needs the analytics layer")
     result = invoke("lineage", "open_orders", "--json")
     assert result.exit_code == 0, result.output
     assert any(t.startswith(("operations.", "clean.", "staging.")) for t in json.loads(result.output)["base_tables"])

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from cli_support import CLI_APP, analytics_absent, analytics_deployed, cli_env, invoke, queries_dir, run_cli  # noqa: F401
+from cli_support import CLI_APP, remove_analytics_layer, cli_env, invoke, queries_dir, run_cli  # noqa: F401
 
 STAMP = r"\d{8}_\d{6}"
 
@@ -138,16 +138,13 @@ def test_an_unknown_query_name_suggests_the_closest(invoke):
 
 
 def test_built_in_queries_report_a_missing_analytics_layer_clearly(invoke, warehouse):
-    if not analytics_absent(warehouse):
-        pytest.skip("(part of) the analytics layer is deployed: see test_built_in_queries_run")
+    remove_analytics_layer(warehouse)
     result = invoke("--query", "open_orders")
     assert result.exit_code == 1
     assert 'relation "analytics.open_orders" does not exist: is the analytics layer deployed' in result.output
 
 
 def test_built_in_queries_run(invoke, warehouse):
-    if not analytics_deployed(warehouse):
-        pytest.skip("needs the analytics layer (analytics.*_hist, elt.refresh)")
     for name in ("open_orders", "top_dates", "pending_items", "top_customers"):
         result = invoke("--query", name)
         assert result.exit_code == 0, result.output
@@ -174,8 +171,7 @@ def test_export_all_writes_every_named_query(invoke, queries_dir, tmp_path):
 
 
 def test_export_all_reports_failures_and_goes_on(invoke, queries_dir, warehouse, tmp_path):
-    if not analytics_absent(warehouse):
-        pytest.skip("(part of) the analytics layer is deployed")
+    remove_analytics_layer(warehouse)
     out = tmp_path / "out"
     out.mkdir()
     result = invoke("export-all", "--output-dir", str(out), "--format", "json",
