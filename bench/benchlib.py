@@ -1,5 +1,6 @@
-"""What the benchmarks share: a cluster pair of their own (.pg-bench, ports 55482/55483) and
-fresh databases on it."""
+"""What the benchmarks share: a cluster pair of their own (.pg-bench, ports 55482/55483, or
+ELT_BENCH_PG_DIR / ELT_BENCH_SOURCE_PORT / ELT_BENCH_WAREHOUSE_PORT so that two runs can share a
+machine) and fresh databases on it."""
 
 import os
 import subprocess
@@ -11,8 +12,9 @@ import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "cli"))
-PG_DIR = REPO / ".pg-bench"
-SOURCE_PORT, WAREHOUSE_PORT = 55482, 55483
+PG_DIR = Path(os.environ.get("ELT_BENCH_PG_DIR", REPO / ".pg-bench"))
+SOURCE_PORT = int(os.environ.get("ELT_BENCH_SOURCE_PORT", 55482))
+WAREHOUSE_PORT = int(os.environ.get("ELT_BENCH_WAREHOUSE_PORT", 55483))
 ENV = {**os.environ, "ELT_PG_DIR": str(PG_DIR), "SOURCE_PORT": str(SOURCE_PORT),
        "WAREHOUSE_PORT": str(WAREHOUSE_PORT)}
 

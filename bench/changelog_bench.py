@@ -19,7 +19,7 @@ import time
 
 import psycopg
 
-from benchlib import REPO, clusters, dsn, fresh, replication_password
+from benchlib import REPO, WAREHOUSE_PORT, clusters, dsn, fresh, replication_password
 from cli_app import deploy
 
 VARIANTS = {
@@ -76,7 +76,7 @@ def wait_confirmed(source, slot, lsn):
 def drop_leftover_subscription():
     """A run cut short leaves its subscription, whose slot pins the source database."""
     try:
-        with psycopg.connect(dsn(55483, "clog_wh"), autocommit=True) as w:
+        with psycopg.connect(dsn(WAREHOUSE_PORT, "clog_wh"), autocommit=True) as w:
             deploy.unsubscribe(w, "bench_clog")
     except psycopg.OperationalError:
         pass  # no such database yet
