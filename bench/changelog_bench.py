@@ -19,7 +19,7 @@ import time
 
 import psycopg
 
-from benchlib import REPO, WAREHOUSE_PORT, clusters, dsn, fresh, replication_password
+from benchlib import REPO, SOURCE_PORT, WAREHOUSE_PORT, clusters, dsn, fresh, replication_password
 from cli_app import deploy
 
 VARIANTS = {
@@ -84,7 +84,7 @@ def drop_leftover_subscription():
 
 def run_variant(name, rows):
     drop_leftover_subscription()
-    wh, src = fresh(55483, "clog_wh"), fresh(55482, "clog_src")
+    wh, src = fresh(WAREHOUSE_PORT, "clog_wh"), fresh(SOURCE_PORT, "clog_src")
     password = replication_password()
     deploy.migrate(src, "source")
     deploy.migrate(wh, "warehouse")
