@@ -96,6 +96,7 @@ def reset_source(conn: psycopg.Connection) -> None:
 # Each answer with the order that makes its rows comparable; the top-3s keep their own order.
 ANSWERS = {
     "open_orders": "order by delivery_date nulls first, status",
+    "open_orders_by_date": "order by delivery_date nulls first",
     "pending_items": "order by product_id",
     "pending_orders": "order by customer_id",
     "top_dates": "",

@@ -61,7 +61,7 @@ def test_a_customer_that_appears_makes_its_orders_and_their_items_clean(source, 
     source.execute("insert into operations.order_items (order_item_id, order_id, product_id, quanity)"
                    " values (1, 1, 1, 4)")
     replicated.catch_up()
-    warehouse.execute("call elt.refresh_all()")
+    warehouse.execute("call elt.rebuild_all()")
     assert [r[2] for r in quarantined(warehouse)] == ["quarantined_order", "unknown_customer"]
     assert warehouse.execute("select * from analytics.pending_items").fetchall() == []
 

@@ -1,6 +1,7 @@
 """What the analytics layer looks like in a warehouse, read from the catalogs rather than
-assumed: the aggregates are the materialized views analytics.<name>_hist, the refresh is
-elt.refresh(name), its log elt.refresh_log, the watermarks a table of schema elt, rule failures
+assumed: the aggregates are the materialized views analytics.<name>_hist, the on-demand rebuild
+is elt.rebuild(name), its log elt.rebuild_log, the watermarks a table of schema elt, the fold lag
+analytics.freshness, rule failures
 clean.quarantine, the schedule pg_cron. Any of these may be missing (an older warehouse, or a
 layer not deployed yet); every probe then says so instead of failing."""
 
@@ -65,9 +66,9 @@ class RefreshResult:
 
 
 def refresh_log_layout(conn: psycopg.Connection) -> dict[str, str | None] | None:
-    if not relation_exists(conn, "elt.refresh_log"):
+    if not relation_exists(conn, "elt.rebuild_log"):
         return None
-    cols = columns(conn, "elt", "refresh_log")
+    cols = columns(conn, "elt", "rebuild_log")
     return {
         "name": _pick(cols, *NAME_HINTS, types=("text", "character", "name", "regclass")),
         "start": _pick(cols, "start", "began", "begin", types=TIME_TYPES),
@@ -78,7 +79,7 @@ def refresh_log_layout(conn: psycopg.Connection) -> dict[str, str | None] | None
 
 
 def last_refreshes(conn: psycopg.Connection) -> list[dict] | None:
-    """The newest elt.refresh_log row per aggregate (or overall, without a name column), with
+    """The newest elt.rebuild_log row per aggregate (or overall, without a name column), with
     its duration when start and end columns exist; None when there is no log."""
     layout = refresh_log_layout(conn)
     if layout is None:
@@ -96,7 +97,7 @@ def last_refreshes(conn: psycopg.Connection) -> list[dict] | None:
             select to_jsonb(l) as row_json, {duration} as seconds,
                    extract(epoch from now() - l.{order})::float8 as age,
                    row_number() over ({partition} order by l.{order} desc nulls last) as rank
-            from elt.refresh_log as l) as newest
+            from elt.rebuild_log as l) as newest
         where rank = 1
         order by row_json ->> %s
         """, [name or order]).fetchall()
@@ -105,10 +106,10 @@ def last_refreshes(conn: psycopg.Connection) -> list[dict] | None:
 
 
 def refresh(conn: psycopg.Connection, name: str) -> RefreshResult:
-    """call elt.refresh(name), timed; with the log row it wrote, if a log can be read.
+    """call elt.rebuild(name), timed; with the log row it wrote, if a log can be read.
     `conn` is in autocommit mode, so the procedure may commit as it likes."""
     started = time.monotonic()
-    conn.execute("call elt.refresh(%s)", [name])
+    conn.execute("call elt.rebuild(%s)", [name])
     seconds = time.monotonic() - started
     log = None
     for entry in last_refreshes(conn) or []:
@@ -141,6 +142,16 @@ def watermarks(conn: psycopg.Connection) -> list[dict] | None:
             found.append({"table": f"elt.{table}", "name": row.get(name) if name else None,
                           "row": row, "age_seconds": age_seconds})
     return found
+
+
+def fold_lag(conn: psycopg.Connection) -> list[dict] | None:
+    """Per aggregate, from analytics.freshness: seconds since its watermark last moved and the
+    changes pending since; None when the layer has no such view (an older warehouse)."""
+    if not relation_exists(conn, "analytics.freshness") or "fold_lag" not in columns(conn, "analytics", "freshness"):
+        return None
+    rows = conn.execute("select aggregate, extract(epoch from fold_lag)::float8, changes_pending"
+                        " from analytics.freshness order by aggregate").fetchall()
+    return [{"name": r[0], "lag_seconds": r[1], "changes_pending": r[2]} for r in rows]
 
 
 def quarantine_counts(conn: psycopg.Connection) -> dict[str, int] | None:

@@ -66,7 +66,7 @@ def apply_objects(conn: psycopg.Connection, side: str) -> list[Path]:
                 raise DeployError(f"{path.relative_to(REPO)}: {error}") from error
             pending = [path for path, _ in failed]
     if side == "warehouse":
-        schedule_refreshes(conn)
+        schedule_maintenance(conn)
     return object_files(side)
 
 
@@ -80,22 +80,19 @@ def missing_source_tables(conn: psycopg.Connection) -> list[str]:
             if conn.execute("select to_regclass(%s)", [t]).fetchone()[0] is None]
 
 
-def schedule_refreshes(conn: psycopg.Connection, interval_minutes: int | None = None) -> bool:
+def schedule_maintenance(conn: psycopg.Connection, replace: bool = False) -> bool:
     """On the database pg_cron serves (cron.database_name), install pg_cron if needed and
-    schedule the analytics refresh and purge jobs (elt.schedule_refreshes). Without an interval,
-    jobs that already exist are kept as they are, so a deploy never undoes a chosen interval.
-    Returns True when jobs were (re)scheduled; elsewhere (the per-test databases) does nothing."""
+    schedule the analytics jobs (elt.schedule_maintenance: fold every second within a job each
+    minute, rebuild nightly, purge daily). Jobs that exist keep their schedule unless replace.
+    Returns True when pg_cron serves this database; elsewhere (the per-test databases) does
+    nothing."""
     served = conn.execute("select current_setting('cron.database_name', true) = current_database()"
                           " and exists (select from pg_available_extensions where name = 'pg_cron')").fetchone()[0]
     if not served:
         return False
     with conn.transaction():
         conn.execute("create extension if not exists pg_cron")
-        if interval_minutes is None:
-            if conn.execute("select count(*) from cron.job where jobname like 'refresh-%'").fetchone()[0]:
-                return False
-            interval_minutes = 5
-    conn.execute("call elt.schedule_refreshes(%s)", [interval_minutes])
+        conn.execute("call elt.schedule_maintenance(%s)", [replace])
     return True
 
 

@@ -1,4 +1,4 @@
-"""Refresh the aggregates through the warehouse's own procedure, elt.refresh(name)."""
+"""Rebuild the aggregates from scratch through the warehouse's own procedure, elt.rebuild(name)."""
 
 import difflib
 import json
@@ -18,16 +18,19 @@ NOT_DEPLOYED = ("the analytics layer is not deployed in this warehouse ({what}):
 @click.argument("names", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 def refresh(names, as_json):
-    """Refresh the named aggregates (all of them without NAMES) and time each.
+    """Rebuild the named aggregates from scratch (all without NAMES) and time each.
 
-    Each runs `call elt.refresh('<name>')` in its own transaction; the aggregates
-    are the materialized views analytics.<name>_hist found in the catalog.
+    The answers never need it to be exact or fast: pg_cron folds every change in
+    about every second (elt.maintain) and rebuilds nightly. Use it to re-anchor
+    at once, e.g. after a bulk load. Each runs `call elt.rebuild('<name>')` in
+    its own transaction; the aggregates are the materialized views
+    analytics.<name>_hist found in the catalog.
 
     Example: cli-app refresh open_orders top_dates
     """
     with connect(config.load().warehouse_dsn, "warehouse", autocommit=True) as conn:
-        if not analytics.has_procedure(conn, "elt", "refresh"):
-            raise click.ClickException(NOT_DEPLOYED.format(what="procedure elt.refresh is missing"))
+        if not analytics.has_procedure(conn, "elt", "rebuild"):
+            raise click.ClickException(NOT_DEPLOYED.format(what="procedure elt.rebuild is missing"))
         known = analytics.aggregates(conn)
         if not known and not names:
             raise click.ClickException(NOT_DEPLOYED.format(

@@ -10,6 +10,8 @@ from cli_app.db import connect
 from cli_app.options import command
 
 SKIP = "skip"
+# elt.maintain folds every second, from a pg_cron job started every minute.
+MAX_FOLD_LAG_SECONDS = 120
 
 
 def collect(settings, subscription: str, max_lag_seconds: float) -> dict:
@@ -20,6 +22,7 @@ def collect(settings, subscription: str, max_lag_seconds: float) -> dict:
             "aggregates": analytics.aggregates(warehouse),
             "watermarks": analytics.watermarks(warehouse),
             "refreshes": analytics.last_refreshes(warehouse),
+            "fold_lag": analytics.fold_lag(warehouse),
             "cron": analytics.cron_runs(warehouse),
             "quarantine": analytics.quarantine_counts(warehouse),
         }
@@ -45,6 +48,16 @@ def layer_checks(layer: dict) -> list[health.Check]:
     else:
         checks.append(health.Check("analytics", health.OK, f"{len(layer['aggregates'])} aggregate(s): "
                                    + ", ".join(layer["aggregates"])))
+    lags = layer["fold_lag"]
+    if lags:
+        behind = [f"{f['name']} {f['lag_seconds']:.0f}s" for f in lags if f["lag_seconds"] > MAX_FOLD_LAG_SECONDS]
+        checks.append(health.Check("maintenance", health.WARN if behind else health.OK,
+                                   "not folded for over "
+                                   f"{MAX_FOLD_LAG_SECONDS}s (is the pg_cron job maintain-aggregates running?): "
+                                   + ", ".join(behind) if behind else
+                                   "folded within the last "
+                                   f"{max(f['lag_seconds'] for f in lags):.1f}s, "
+                                   f"{max(f['changes_pending'] or 0 for f in lags)} change(s) pending"))
     cron = layer["cron"]
     if cron is None:
         checks.append(health.Check("pg_cron", SKIP, "not installed in this database"))
@@ -83,8 +96,12 @@ def print_report(report: dict) -> None:
             rest = {k: v for k, v in w["row"].items() if v != w["name"]}
             click.echo(f"  {w['name'] or w['table']}: age {_age(w['age_seconds'])}  "
                        + " ".join(f"{k}={v}" for k, v in rest.items()))
+    if report["fold_lag"]:
+        click.echo("\nfold lag")
+        for f in report["fold_lag"]:
+            click.echo(f"  {f['name']}: {_age(f['lag_seconds'])} behind, {f['changes_pending']} change(s) pending")
     if report["refreshes"]:
-        click.echo("\nlast refresh")
+        click.echo("\nlast rebuild")
         for r in report["refreshes"]:
             took = f"took {r['seconds']:.2f}s" if r["seconds"] is not None else ""
             click.echo(f"  {r['name'] or '(any)'}: {_age(r['age_seconds'])} ago {took}".rstrip())
@@ -107,7 +124,8 @@ def status(as_json, max_lag_seconds, subscription):
 
     Replication lag in bytes (the source's slot) and seconds (the warehouse's
     pg_stat_subscription); WAL the slot retains against max_slot_wal_keep_size;
-    each aggregate's watermark and age; the last refresh and its duration; recent
+    each aggregate's watermark, fold lag and changes pending; the last rebuild and
+    its duration; recent
     pg_cron runs and failures; quarantined rows per rule. Exits 1 when something
     is unhealthy (subscription disabled, apply worker down, slot inactive or near
     its limit, lag over --max-lag-seconds), so a cron job can alert on it.

@@ -1,5 +1,6 @@
 -- elt.purge
--- Keeps the logs bounded: pg_cron's run details and elt.refresh_log older than `keep`, and the
+-- Keeps the logs bounded: pg_cron's run details and elt.rebuild_log older than `keep`, a day of
+-- elt.fold_log (a row a second: what status and the benchmarks look at is recent), and the
 -- changelog entries older than `keep` that no watermark needs any more. An entry is needed while
 -- some watermark might count it as "after": entries of transactions before the oldest
 -- watermark's xmin are visible to every watermark, so no delta reads them again.
@@ -13,7 +14,8 @@ begin
     if to_regclass('cron.job_run_details') is not null then
         execute 'delete from cron.job_run_details where end_time < now() - $1' using keep;
     end if;
-    delete from elt.refresh_log as l where l.finished_at < now() - keep;
+    delete from elt.rebuild_log as l where l.finished_at < now() - keep;
+    delete from elt.fold_log as l where l.finished_at < now() - least(keep, interval '1 day');
     if oldest_needed is not null then
         delete from staging.changelog as c
         where c.xact_id < oldest_needed
@@ -23,4 +25,4 @@ end
 $$;
 
 comment on procedure elt.purge(interval) is
-    'Delete pg_cron run details, refresh log rows and changelog entries older than keep (default 7 days); changelog entries a watermark still needs are kept.';
+    'Delete pg_cron run details, rebuild log rows, fold log rows older than a day and changelog entries older than keep (default 7 days); changelog entries a watermark still needs are kept.';

@@ -1,0 +1,68 @@
+-- elt.fold_aggregates
+-- The work of a fold, inside the caller's REPEATABLE READ transaction: for each aggregate, the
+-- net change between its watermark W and this transaction's snapshot S is A(S) - A(W) (see
+-- DESIGN.md), so adding it into the maintained part and storing S as the watermark in the same
+-- transaction advances the answer at the cost of the changes alone. Readers see the old part
+-- with the old watermark or the new with the new (MVCC), so the answer stays exact throughout.
+-- Aggregates over the same changes function and watermark read the changes once, in one
+-- statement. Logs the fold in elt.fold_log; returns the rows written.
+
+create or replace function elt.fold_aggregates(names text[] default null)
+returns bigint
+language plpgsql as $$
+declare
+    started timestamptz := clock_timestamp();
+    through bigint := staging.last_change_id();
+    folded text[] := '{}';
+    changes bigint := 0;
+    written bigint := 0;
+    grp record;
+    a elt.aggregate;
+    statement text;
+    counts bigint[];
+    removed bigint;
+    agg_name text;
+begin
+    if current_setting('transaction_isolation') not in ('repeatable read', 'serializable') then
+        raise exception 'elt.fold_aggregates needs a repeatable read transaction'
+            using hint = 'Use call elt.fold(), which sets it up.';
+    end if;
+    for grp in
+        select g.changes, (array_agg(w.snapshot))[1] as since, array_agg(g.name order by g.name) as names,
+               min(w.changes_through) as since_id
+        from elt.aggregate as g
+        join elt.watermark as w on w.aggregate = g.name
+        where fold_aggregates.names is null or g.name = any(fold_aggregates.names)
+        group by g.changes, w.snapshot::text
+    loop
+        statement := format('with changes as materialized (select * from %s($1))', grp.changes);
+        for i in 1 .. cardinality(grp.names) loop
+            select * into a from elt.aggregate as g where g.name = grp.names[i];
+            statement := statement || format(', folded_%s as (%s)', i, elt.aggregate_sql(a, 'fold'));
+        end loop;
+        statement := statement || ' select array['
+            || (select string_agg(format('(select count(*) from folded_%s)', i), ', ')
+                from generate_series(1, cardinality(grp.names)) as i)
+            || ']::bigint[]';
+        execute statement into counts using grp.since;
+        written := written + (select sum(c) from unnest(counts) as c);
+        foreach agg_name in array grp.names loop
+            select * into a from elt.aggregate as g where g.name = agg_name;
+            execute elt.aggregate_sql(a, 'drop_zeros');
+            get diagnostics removed = row_count;
+            written := written + removed;
+        end loop;
+        folded := folded || grp.names;
+        changes := greatest(changes, coalesce(through - grp.since_id, 0));
+    end loop;
+    update elt.watermark as w
+    set snapshot = pg_current_snapshot(), as_of = now(), changes_through = through
+    where w.aggregate = any(folded);
+    insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)
+    values (started, clock_timestamp(), folded, changes, written);
+    return written;
+end
+$$;
+
+comment on function elt.fold_aggregates(text[]) is
+    'Fold the changes since their watermarks into the maintained parts of the aggregates (all, or those named) and move the watermarks, in the current repeatable read transaction; logs to elt.fold_log. Use elt.fold or elt.maintain.';

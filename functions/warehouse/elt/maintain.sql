@@ -1,0 +1,72 @@
+-- elt.maintain
+-- call elt.maintain(): keep every aggregate's maintained part within about a second of the
+-- changes, for run_for (55 s), so that the pg_cron job maintain-aggregates, started every
+-- minute (pg_cron 1.4 schedules by the minute), gives a fold about every fold_every (1 s).
+-- Each round is one REPEATABLE READ transaction, committed before the next: an aggregate with
+-- more changes pending than its rebuild_above is rebuilt (a bulk load), the others are folded.
+-- A round that fails is logged in elt.fold_log with its error and changes nothing; the next
+-- round tries again. A session advisory lock keeps a second run from starting beside the first
+-- (it returns at once); it is released at the end, or with the session if the run is killed.
+
+create or replace procedure elt.maintain(run_for interval default '55 seconds',
+                                         fold_every interval default '1 second')
+language plpgsql as $$
+declare
+    stop_at timestamptz := clock_timestamp() + run_for;
+    next_at timestamptz;
+    started timestamptz;
+    failure text;
+begin
+    if not pg_try_advisory_lock(hashtext('elt.maintain')) then
+        raise notice 'elt.maintain is already running in another session';
+        return;
+    end if;
+    loop
+        next_at := clock_timestamp() + fold_every;
+        started := clock_timestamp();
+        commit;
+        set transaction isolation level repeatable read;
+        lock table elt.watermark in share row exclusive mode;
+        begin
+            perform elt.maintain_round();
+        exception when others then
+            get stacked diagnostics failure = message_text;
+            insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written, error)
+            values (started, clock_timestamp(), array(select g.name from elt.aggregate as g order by g.name), 0, 0,
+                    failure);
+        end;
+        commit;
+        exit when next_at >= stop_at;
+        perform pg_sleep(greatest(0, extract(epoch from next_at - clock_timestamp())));
+    end loop;
+    perform pg_advisory_unlock(hashtext('elt.maintain'));
+end
+$$;
+
+comment on procedure elt.maintain(interval, interval) is
+    'Fold (or, past an aggregate''s rebuild_above pending changes, rebuild) every aggregate every fold_every for run_for, each round in its own repeatable read transaction; one run at a time. The pg_cron job maintain-aggregates calls it every minute.';
+
+create or replace function elt.maintain_round()
+returns void
+language plpgsql as $$
+declare
+    through bigint := staging.last_change_id();
+    rebuilt text[] := '{}';
+    agg_name text;
+begin
+    for agg_name in
+        select g.name
+        from elt.aggregate as g
+        join elt.watermark as w on w.aggregate = g.name
+        where through - coalesce(w.changes_through, 0) > g.rebuild_above
+        order by g.name
+    loop
+        perform elt.rebuild_aggregate(agg_name);
+        rebuilt := rebuilt || agg_name;
+    end loop;
+    perform elt.fold_aggregates(array(select g.name from elt.aggregate as g where g.name <> all(rebuilt)));
+end
+$$;
+
+comment on function elt.maintain_round() is
+    'One round of elt.maintain in the current repeatable read transaction: rebuild the aggregates with more pending changes than their rebuild_above, fold the others.';

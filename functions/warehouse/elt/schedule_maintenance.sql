@@ -1,0 +1,36 @@
+-- elt.schedule_maintenance
+-- The pg_cron jobs of the analytics, each named for what it does:
+--   maintain-aggregates  every minute: call elt.maintain() (folds about every second)
+--   rebuild-aggregates   nightly: call elt.rebuild_all() (re-anchors every maintained part)
+--   purge-elt-logs       daily: call elt.purge()
+-- A job that exists keeps its schedule (someone may have chosen it), unless replace is true.
+-- Jobs of older versions (refresh-<aggregate>) are unscheduled. pg_cron lives only in the
+-- database named by cron.database_name; elsewhere this says so and does nothing.
+
+create or replace procedure elt.schedule_maintenance(replace boolean default false)
+language plpgsql as $$
+declare
+    job record;
+begin
+    if to_regnamespace('cron') is null then
+        raise notice 'pg_cron is not installed in database %: no jobs scheduled', current_database()
+            using hint = 'pg_cron runs in the database named by cron.database_name.';
+        return;
+    end if;
+    perform cron.unschedule(j.jobname) from cron.job as j where j.jobname like 'refresh-%';
+    for job in
+        select * from (values
+            ('maintain-aggregates', '* * * * *', 'call elt.maintain()'),
+            ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()'),
+            ('purge-elt-logs', '17 3 * * *', 'call elt.purge()')
+        ) as j (name, schedule, command)
+    loop
+        if replace or not exists (select from cron.job as j where j.jobname = job.name) then
+            perform cron.schedule(job.name, job.schedule, job.command);
+        end if;
+    end loop;
+end
+$$;
+
+comment on procedure elt.schedule_maintenance(boolean) is
+    'Schedule the pg_cron jobs maintain-aggregates (every minute), rebuild-aggregates (nightly) and purge-elt-logs (daily), keeping existing schedules unless replace; needs pg_cron in this database.';
