@@ -184,6 +184,26 @@ def test_maintain_rebuilds_rather_than_folds_a_bulk_load(source, warehouse, repl
     assert delta_rows(warehouse) == 0 and check_in_one_snapshot(warehouse) == {}
 
 
+def test_maintain_rebuilds_when_folding_would_cost_more_than_the_last_rebuild(source, warehouse, replicated):
+    """The choice by measured cost: recent folds cost 1 ms a change, pending_items' last rebuild
+    took 50 ms and open_orders' 10 s, so 100 pending changes rebuild the first and fold the other."""
+    some_orders(source, replicated, orders=10)
+    warehouse.execute("call elt.fold()")
+    warehouse.execute("insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)"
+                      " values (now() - interval '1 second', now(), '{}', 1000, 0)")
+    warehouse.execute("insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark)"
+                      " values ('pending_items', now() - interval '50 ms', now(), 0, pg_current_snapshot()),"
+                      " ('open_orders', now() - interval '10 s', now(), 0, pg_current_snapshot())")
+    source.execute("call shop.place_orders(16)")  # about 100 changes
+    replicated.catch_up()
+    rebuilds = warehouse.execute("select count(*) from elt.rebuild_log").fetchone()[0]
+    warehouse.execute("call elt.maintain(run_for => '0 seconds')")
+    assert [r[0] for r in warehouse.execute("select aggregate from elt.rebuild_log where rebuild_id > "
+                                            "(select min(rebuild_id) + 1 from elt.rebuild_log)")] == ["pending_items"]
+    assert warehouse.execute("select count(*) from elt.rebuild_log").fetchone()[0] == rebuilds + 1
+    assert delta_rows(warehouse) == 0 and check_in_one_snapshot(warehouse) == {}
+
+
 def test_a_failing_round_is_logged_changes_nothing_and_the_next_succeeds(source, warehouse, replicated):
     some_orders(source, replicated, orders=10)
     before = watermarks(warehouse)

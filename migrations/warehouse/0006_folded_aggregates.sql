@@ -35,7 +35,7 @@ comment on column elt.aggregate.measure_comments is 'Comment of each measure col
 comment on column elt.aggregate.filter is 'SQL condition on a source row: only rows that pass it count.';
 comment on column elt.aggregate.ranked is 'Whether analytics.<name>_top(k) serves the k keys with the largest first measure from an index.';
 comment on column elt.aggregate.rebuild_above is
-    'Changes pending above which elt.maintain rebuilds rather than folds (measured break-even; see bench/README.md).';
+    'Changes pending above which elt.maintain rebuilds rather than folds whatever the cost estimate, so no single fold runs long (folds grow faster than linearly past ~10k changes; see bench/README.md).';
 
 -- The watermark is now the maintained part's: moved by every fold and every rebuild.
 alter table elt.watermark rename column refreshed_at to as_of;

@@ -21,7 +21,7 @@ create or replace procedure elt.declare_aggregate(
     measures text[],
     filter text,
     ranked boolean default false,
-    rebuild_above bigint default 200000)
+    rebuild_above bigint default 50000)
 language plpgsql as $$
 declare
     a elt.aggregate;

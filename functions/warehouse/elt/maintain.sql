@@ -2,8 +2,9 @@
 -- call elt.maintain(): keep every aggregate's maintained part within about a second of the
 -- changes, for run_for (55 s), so that the pg_cron job maintain-aggregates, started every
 -- minute (pg_cron 1.4 schedules by the minute), gives a fold about every fold_every (1 s).
--- Each round is one REPEATABLE READ transaction, committed before the next: an aggregate with
--- more changes pending than its rebuild_above is rebuilt (a bulk load), the others are folded.
+-- Each round is one REPEATABLE READ transaction, committed before the next: an aggregate whose
+-- pending changes would cost more to fold than its last rebuild took (a bulk load) is rebuilt,
+-- the others are folded (elt.maintain_round).
 -- A round that fails is logged in elt.fold_log with its error and changes nothing; the next
 -- round tries again. A session advisory lock keeps a second run from starting beside the first
 -- (it returns at once); it is released at the end, or with the session if the run is killed.
@@ -44,21 +45,35 @@ end
 $$;
 
 comment on procedure elt.maintain(interval, interval) is
-    'Fold (or, past an aggregate''s rebuild_above pending changes, rebuild) every aggregate every fold_every for run_for, each round in its own repeatable read transaction; one run at a time. The pg_cron job maintain-aggregates calls it every minute.';
+    'Fold (or, where folding would cost more, rebuild) every aggregate every fold_every for run_for, each round in its own repeatable read transaction; one run at a time. The pg_cron job maintain-aggregates calls it every minute.';
 
 create or replace function elt.maintain_round()
 returns void
 language plpgsql as $$
 declare
     through bigint := staging.last_change_id();
+    -- What a change has cost recent folds, fixed costs included (so it errs towards rebuilding).
+    per_change float8 := (
+        select sum(extract(epoch from l.finished_at - l.started_at)) / nullif(sum(l.changes), 0)
+        from (select f.started_at, f.finished_at, f.changes from elt.fold_log as f
+              where f.error is null order by f.fold_id desc limit 60) as l);
     rebuilt text[] := '{}';
     agg_name text;
 begin
+    -- Rebuild like a planner would: when folding the pending changes is expected to take longer
+    -- than the aggregate's last rebuild took, or past rebuild_above whatever the estimate.
     for agg_name in
         select g.name
         from elt.aggregate as g
         join elt.watermark as w on w.aggregate = g.name
-        where through - coalesce(w.changes_through, 0) > g.rebuild_above
+        cross join lateral (select through - coalesce(w.changes_through, 0) as pending) as p
+        where p.pending > g.rebuild_above
+           or p.pending * per_change > (
+                  select extract(epoch from r.finished_at - r.started_at)
+                  from elt.rebuild_log as r
+                  where r.aggregate = g.name
+                  order by r.rebuild_id desc
+                  limit 1)
         order by g.name
     loop
         perform elt.rebuild_aggregate(agg_name);
@@ -69,4 +84,4 @@ end
 $$;
 
 comment on function elt.maintain_round() is
-    'One round of elt.maintain in the current repeatable read transaction: rebuild the aggregates with more pending changes than their rebuild_above, fold the others.';
+    'One round of elt.maintain in the current repeatable read transaction: rebuild the aggregates whose pending changes would take longer to fold (at the recent folds'' cost per change) than their last rebuild took, or exceed rebuild_above; fold the others.';
