@@ -12,7 +12,11 @@
 
 create or replace function clean.order_items_changed_since(since pg_snapshot)
 returns table (side integer, order_item_id bigint, product_id bigint, quantity integer, order_status text)
-language plpgsql stable as $$
+language plpgsql stable
+-- Keyed lookups, where parallel workers only cost: each would be sent the plan with the maps of
+-- old images folded in as constants (measured at 1M orders, 50k changes: 12.8 s against 3.8 s).
+set max_parallel_workers_per_gather = 0
+as $$
 declare
     customers_then jsonb := clean.changed_keys(since, 'customers', 'customer_id');
     products_then jsonb := clean.changed_keys(since, 'products', 'product_id');

@@ -9,7 +9,11 @@
 
 create or replace function clean.orders_changed_since(since pg_snapshot)
 returns table (side integer, order_id bigint, delivery_date date, customer_id bigint, status text)
-language plpgsql stable as $$
+language plpgsql stable
+-- Keyed lookups, where parallel workers only cost: each would be sent the plan with the maps of
+-- old images folded in as constants (measured at 1M orders, 50k changes: 12.8 s against 3.8 s).
+set max_parallel_workers_per_gather = 0
+as $$
 declare
     customers_then jsonb := clean.changed_keys(since, 'customers', 'customer_id');
     orders_then jsonb := clean.changed_keys(since, 'orders', 'order_id');
