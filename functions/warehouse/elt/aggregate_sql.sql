@@ -83,7 +83,8 @@ begin
     elsif part = 'top' then
         -- The k largest first measures: keys whose total did not change since the watermark are
         -- read in index order from the maintained part, and among the first k + (changed keys)
-        -- of them lie all that can make the top k; the changed keys are added with their totals.
+        -- of them lie all that can make the top k; the changed keys are added with their deltas,
+        -- summed by key (group by: null keys are one group, and the sum is a hash, not a loop).
         return format($sql$
             with delta as materialized (select %3$s, %4$s from analytics.%5$I),
             candidates as (
@@ -92,28 +93,26 @@ begin
                 union
                 select delta.%6$I from delta
             ),
-            totals as (
-                select c.%6$I, %8$s
+            parts as (
+                select m.%6$I, %2$s
                 from candidates as c
-                left join lateral (select %2$s from %1$s as m
-                                   where m.%6$I = c.%6$I or (m.%6$I is null and c.%6$I is null)) as m on true
-                left join delta as d on d.%6$I is not distinct from c.%6$I
+                cross join lateral (select %8$s from %1$s as m
+                                    where m.%6$I = c.%6$I or (m.%6$I is null and c.%6$I is null)) as m
+                union all
+                select %3$s, %4$s from delta
             )
-            select totals.%6$I, %9$s from totals
-            where %10$s
-            order by totals.%7$I desc, totals.%6$I asc nulls last
+            select parts.%6$I, %9$s
+            from parts
+            group by parts.%6$I
+            having %10$s
+            order by %7$I desc, %6$I asc nulls last
             limit how_many$sql$,
             maintained,
             (select string_agg(format('m.%I', m), ', ') from unnest(a.measures) as m),
             keys, measures, a.name || '_delta', a.keys[1], a.measures[1],
-            (select string_agg(format('(coalesce(m.%1$I, 0) + coalesce(d.%1$I, 0))::%2$s as %1$I',
-                                      c.attname, format_type(c.atttypid, c.atttypmod)), ', '
-                              order by c.attnum)
-             from pg_attribute as c
-             where c.attrelid = format('analytics.%I', a.name || '_recompute')::regclass
-               and c.attname = any(a.measures) and not c.attisdropped),
-            (select string_agg(format('totals.%I', m), ', ') from unnest(a.measures) as m),
-            (select string_agg(format('totals.%I <> 0', m), ' or ') from unnest(a.measures) as m));
+            keys || ', ' || measures,
+            casts,
+            (select string_agg(format('sum(parts.%I) <> 0', m), ' or ') from unnest(a.measures) as m));
     end if;
     raise exception 'unknown part "%" of an aggregate', part using errcode = 'invalid_parameter_value';
 end

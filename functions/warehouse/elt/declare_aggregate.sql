@@ -90,7 +90,9 @@ begin
     execute format('create or replace view analytics.%I as %s', a.name || '_delta', elt.aggregate_sql(a, 'delta'));
     execute format('create or replace view analytics.%I as %s', a.name, elt.aggregate_sql(a, 'answer'));
     if a.ranked then
-        execute format('create or replace function analytics.%I(how_many integer) returns table (%s) language sql stable as %L',
+        -- jit off: a few hundred keyed lookups, which the planner overestimates into compiling.
+        execute format('create or replace function analytics.%I(how_many integer) returns table (%s)'
+                       ' language sql stable set jit = off as %L',
                        a.name || '_top',
                        (select string_agg(format('%I %s', c.attname, format_type(c.atttypid, c.atttypmod)), ', '
                                           order by c.attnum)
