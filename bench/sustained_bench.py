@@ -351,11 +351,9 @@ def start_maintenance(warehouse, warehouse_dsn, deploy_jobs, stop) -> dict:
     has_maintain = warehouse.execute("select to_regprocedure('elt.maintain(interval,interval)') is not null").fetchone()[0]
     command = "call elt.maintain()" if has_maintain else "call elt.refresh_all()"
     jobs = {name: (schedule, cmd) for name, schedule, cmd in deploy_jobs}
-    info = {"command": command, "scheduled_by": "the bench"}
-    if JOB in jobs:
-        info.update(command=jobs[JOB][1], scheduled_by="the deploy")
-    else:
-        jobs[JOB] = ("* * * * *", command)
+    info = {"command": jobs[JOB][1] if JOB in jobs else command,
+            "scheduled_by": "the deploy" if JOB in jobs else "the bench"}
+    jobs.setdefault(JOB, ("* * * * *", command))
     if not has_maintain:
         # The stand-in does what the refresh-* jobs do, and beside it they collided (refresh_all
         # failed: "could not serialize access due to concurrent delete").
