@@ -34,8 +34,8 @@ demo: deploy ## Bring everything up, start live traffic, show rows arriving and 
 test: setup ## Run the test suite against its own clusters (started and stopped here)
 	@scripts/test.sh
 
-bench: setup ## Run the benchmarks; results in bench/results/, summary in bench/README.md
-	@scripts/bench.sh
+bench: setup ## Run the benchmarks (BENCH=sustained ARGS="--minutes 1": one, with options); see bench/README.md
+	@scripts/bench.sh $(ARGS)
 
 docs: setup ## Regenerate the CLI reference in README.md from the code
 	@$(VENV)/bin/python scripts/cli_reference.py

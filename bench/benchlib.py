@@ -44,3 +44,9 @@ def clusters():
         yield
     finally:
         subprocess.run([str(REPO / "scripts" / "pg.sh"), "down"], env=ENV, check=True)
+
+
+def restart() -> None:
+    """Stop and start the bench pair, data kept (pg_cron's launcher attaches at start)."""
+    for action in ("down", "up"):
+        subprocess.run([str(REPO / "scripts" / "pg.sh"), action], env=ENV, check=True)

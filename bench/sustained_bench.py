@@ -1,0 +1,545 @@
+"""Sustained traffic: the four served answers under a steady write load at the source, while
+maintenance runs as in production, timed every second against their from-scratch recompute.
+
+    .venv/bin/python bench/sustained_bench.py                 # 1M orders; 100, 500, 1000 tx/s, 10 min each
+    .venv/bin/python bench/sustained_bench.py --orders 20000 --rates 100,500 --minutes 1   # smoke run
+    .venv/bin/python bench/sustained_bench.py --big           # 10M orders, 500 tx/s only
+    make bench BENCH=sustained ARGS="--orders 20000 --rates 100,500 --minutes 1"
+
+Own cluster pair through benchlib (ELT_BENCH_PG_DIR, ELT_BENCH_SOURCE_PORT, ELT_BENCH_WAREHOUSE_PORT).
+The history is loaded before subscribing (the initial copy carries it), then rebuilt once. The
+warehouse database is `warehouse`, the one pg_cron serves, so maintenance is the production
+pg_cron job `maintain-aggregates` (`call elt.maintain()`, or `call elt.refresh_all()` where
+elt.maintain does not exist yet); if the job does not start, the bench calls the same command
+every minute from a background connection and says so in the results.
+
+Per rate: bench.write_mix (bench/sustained_mix.sql) runs the write mix server-side, in one
+connection per 100 tx/s, paced. Every second: each served answer is read to the end
+(`select * from analytics.<name>`); a marker order (delivered in 1970, customer 0, no items, so
+it moves no top-3 and no item sum) is committed at the source and timed until the served
+open_orders includes it, then deleted; slot lag, freshness, folds and CPU are sampled. The
+recomputes run on their own connection, one round after another, at most one round a second
+(`--recompute-every`: they load the machine like any reader).
+At the end of the rate every answer is compared with its recompute in one REPEATABLE READ snapshot.
+Writes bench/results/sustained.json and bench/sustained.png."""
+
+import argparse
+import json
+import math
+import os
+import threading
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+import psycopg
+
+import benchlib
+from benchlib import REPO, SOURCE_PORT, WAREHOUSE_PORT, dsn, fresh
+from cli_app import deploy, generate
+
+ANSWERS = ("open_orders", "top_dates", "pending_items", "top_customers")
+SUBSCRIPTION = "bench_sustained"
+JOB = "maintain-aggregates"
+MARKER_CUSTOMER = 0
+RESULTS = REPO / "bench" / "results" / "sustained.json"
+PLOT = REPO / "bench" / "sustained.png"
+
+
+def pct(values, p):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    return round(values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))], 2)
+
+
+def stats(values) -> dict:
+    return {"n": len(values), "p50": pct(values, 50), "p99": pct(values, 99), "max": pct(values, 100)}
+
+
+def plain(value):
+    """A database value as JSON: intervals in seconds, times in ISO."""
+    if isinstance(value, timedelta):
+        return round(value.total_seconds(), 3)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def wait_synced(source, warehouse, timeout: float = 3600) -> float:
+    started = time.monotonic()
+    while warehouse.execute("select count(*) from pg_subscription_rel r join pg_subscription s"
+                            " on s.oid = r.srsubid where s.subname = %s and r.srsubstate <> 'r'",
+                            [SUBSCRIPTION]).fetchone()[0]:
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("initial copy")
+        time.sleep(1)
+    generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0], timeout)
+    return time.monotonic() - started
+
+
+class Cpu:
+    """CPU since the last call: the machine's busy share of all cores (/proc/stat), and the cores
+    each cluster used: its postmaster, its live children, and through the postmaster's cutime
+    the children that ended (parallel workers, cron jobs) since."""
+
+    def __init__(self):
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.postmasters = {}
+        for name in ("source", "warehouse"):
+            pid_file = benchlib.PG_DIR / "data" / name / "postmaster.pid"
+            self.postmasters[name] = int(pid_file.read_text().split()[0])
+        self.last = self.read()
+        self.bench = time.process_time()
+
+    @staticmethod
+    def _stat(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[1]), [int(x) for x in fields[11:15]]  # ppid; utime stime cutime cstime
+
+    def read(self):
+        with open("/proc/stat") as f:
+            cpu = [int(x) for x in f.readline().split()[1:]]
+        clusters = {}
+        for name, pm in self.postmasters.items():
+            _, times = self._stat(pm)
+            clusters[name] = sum(times)
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                ppid, times = self._stat(entry)
+            except (OSError, IndexError):
+                continue  # ended while we looked: its time is in the postmaster's cutime now
+            for name, pm in self.postmasters.items():
+                if ppid == pm:
+                    clusters[name] += times[0] + times[1]
+        return time.monotonic(), sum(cpu), cpu[3] + cpu[4], clusters
+
+    def sample(self) -> dict:
+        now = self.read()
+        (t0, total0, idle0, cl0), (t1, total1, idle1, cl1) = self.last, now
+        self.last = now
+        bench, self.bench = time.process_time() - self.bench, time.process_time()
+        busy = 100 * (1 - (idle1 - idle0) / max(1, total1 - total0))
+        return {"machine_busy_pct": round(busy, 1), "bench_cores": round(bench / max(1e-3, t1 - t0), 2),
+                **{f"{name}_cores": round((cl1[name] - cl0[name]) / self.tick / max(1e-3, t1 - t0), 2)
+                   for name in cl1}}
+
+
+class Run:
+    """One rate: the traffic and the samplers, each on its own connection and thread."""
+
+    def __init__(self, source_dsn, warehouse_dsn, rate, seconds, marker_day, recompute_every):
+        self.source_dsn, self.warehouse_dsn = source_dsn, warehouse_dsn
+        self.recompute_every = recompute_every
+        self.rate, self.seconds = rate, seconds
+        self.marker_day = marker_day
+        self.stop = threading.Event()
+        self.served, self.recomputed, self.markers, self.monitor = [], [], [], []
+        self.traffic, self.errors = [], []
+        self.t0 = None
+
+    def since(self):
+        return round(time.monotonic() - self.t0, 3)
+
+    def every_second(self, body):
+        """Run body once a second (on the second since the start) until stopped; a slow body
+        delays the next tick rather than piling them up."""
+        def loop():
+            try:
+                tick = 0
+                while not self.stop.is_set():
+                    body()
+                    tick = max(tick + 1, math.ceil(time.monotonic() - self.t0))
+                    self.stop.wait(max(0.0, self.t0 + tick - time.monotonic()))
+            except Exception as e:  # a sampler that dies must show, not just thin out the data
+                self.errors.append(f"{body.__name__}: {e!r}")
+                raise
+        return threading.Thread(target=loop, name=body.__name__, daemon=True)
+
+    def start(self):
+        def connect(conninfo, name):
+            # Never auto-prepared: each query is planned as a psql user's would be, so a plan made
+            # for a small delta is not reused when the delta has grown.
+            return psycopg.connect(conninfo, autocommit=True, prepare_threshold=None,
+                                   application_name=f"bench {name}")
+        wh = connect(self.warehouse_dsn, "served")
+        rc = connect(self.warehouse_dsn, "recompute")
+        mk_src, mk_wh = connect(self.source_dsn, "marker"), connect(self.warehouse_dsn, "marker")
+        mon_src, mon_wh = connect(self.source_dsn, "monitor"), connect(self.warehouse_dsn, "monitor")
+        self.connections = [wh, rc, mk_src, mk_wh, mon_src, mon_wh]
+        has_fold_log = mon_wh.execute("select to_regclass('elt.fold_log') is not null").fetchone()[0]
+        cpu = Cpu()
+        last = {"commits": None, "t": None}
+
+        def served():
+            sample = {"t": self.since(), "ms": {}, "rows": {}}
+            for name in ANSWERS:
+                started = time.perf_counter()
+                rows = wh.execute(f"select * from analytics.{name}").fetchall()
+                sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
+                sample["rows"][name] = len(rows)
+            self.served.append(sample)
+
+        def recompute():
+            while not self.stop.is_set():
+                sample = {"t": self.since(), "ms": {}}
+                for name in ANSWERS:
+                    started = time.perf_counter()
+                    rc.execute(f"select * from analytics.{name}_recompute").fetchall()
+                    sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
+                self.recomputed.append(sample)
+                self.stop.wait(max(0.0, sample["t"] + self.recompute_every - self.since()))
+
+        def marker():
+            self.marker_day += timedelta(days=1)
+            day = self.marker_day
+            sample = {"t": self.since(), "delivery_date": day.isoformat()}
+            order_id = mk_src.execute(
+                "insert into operations.orders (order_date, delivery_date, customer_id, status,"
+                " created_at, created_by, updated_at, updated_by)"
+                " values (%s, %s, %s, 'PENDING', localtimestamp, 0, localtimestamp, 0) returning order_id",
+                [day, day, MARKER_CUSTOMER]).fetchone()[0]
+            committed = time.perf_counter()  # autocommit: the insert has committed
+            deadline = committed + 120
+            while not mk_wh.execute("select 1 from operations.orders where order_id = %s", [order_id]).fetchone():
+                if time.perf_counter() > deadline:
+                    break
+                time.sleep(0.005)
+            else:
+                sample["applied_ms"] = round((time.perf_counter() - committed) * 1000, 2)
+                while True:
+                    started = time.perf_counter()
+                    seen = mk_wh.execute("select open_orders from analytics.open_orders where delivery_date = %s",
+                                         [day]).fetchone()
+                    if seen or time.perf_counter() > deadline:
+                        break
+                    time.sleep(0.005)
+                if seen:
+                    sample["served_ms"] = round((time.perf_counter() - committed) * 1000, 2)
+                    sample["query_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            mk_src.execute("delete from operations.orders where order_id = %s", [order_id])
+            self.markers.append(sample)
+
+        def monitor():
+            sample = {"t": self.since(), **cpu.sample()}
+            commits, sample["slot_lag_bytes"] = mon_src.execute(
+                "select (select last_value from bench.mix_commits),"
+                " (select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint"
+                "  from pg_replication_slots where slot_name = %s)", [SUBSCRIPTION]).fetchone()
+            now = time.monotonic()
+            if last["commits"] is not None:
+                sample["tx_per_s"] = round((commits - last["commits"]) / (now - last["t"]), 1)
+            last["commits"], last["t"] = commits, now
+            started = time.perf_counter()
+            # Whatever columns the view has today: they are changing under another branch.
+            cur = mon_wh.execute("select * from analytics.freshness")
+            names = [c.name for c in cur.description]
+            sample["freshness"] = [{k: plain(v) for k, v in zip(names, row)} for row in cur.fetchall()]
+            sample["freshness_query_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            if has_fold_log:
+                row = mon_wh.execute("select extract(epoch from now() - max(finished_at))::float8,"
+                                     " count(*) filter (where finished_at > now() - interval '1 second')"
+                                     " from elt.fold_log").fetchone()
+                sample["since_last_fold_s"], sample["folds_last_second"] = row
+            self.monitor.append(sample)
+
+        def traffic(rate):
+            with psycopg.connect(self.source_dsn, autocommit=True, application_name="bench write_mix") as c:
+                commits, errors = c.execute("call bench.write_mix(%s, %s)",
+                                            [rate, timedelta(seconds=self.seconds)]).fetchone()
+            self.traffic.append({"rate": rate, "commits": commits, "errors": errors})
+
+        # One loop is bound by its commit latency, not by CPU: on a busy 2-core machine one
+        # managed 200 tx/s of 500 while using a tenth of a core. Several keep the rate.
+        workers = max(1, math.ceil(self.rate / 100))
+        self.writers = [threading.Thread(target=traffic, args=(self.rate / workers,), name=f"write_mix {i}")
+                        for i in range(workers)]
+        self.samplers = [self.every_second(served), self.every_second(marker), self.every_second(monitor),
+                         threading.Thread(target=recompute, name="recompute", daemon=True)]
+        self.t0 = time.monotonic()
+        self.wall_started = datetime.now(timezone.utc)
+        for thread in self.writers + self.samplers:
+            thread.start()
+
+    def finish(self):
+        for thread in self.writers:
+            thread.join()
+        self.elapsed = time.monotonic() - self.t0
+        self.stop.set()
+        for thread in self.samplers:
+            thread.join(timeout=180)
+        for conn in self.connections:
+            conn.close()
+
+
+def check_equal(warehouse_dsn) -> dict:
+    """Every answer against its recompute, in one REPEATABLE READ snapshot."""
+    result = {}
+    with psycopg.connect(warehouse_dsn) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        for name in ANSWERS:
+            served = Counter(conn.execute(f"select * from analytics.{name}").fetchall())
+            spec = Counter(conn.execute(f"select * from analytics.{name}_recompute").fetchall())
+            only_served, only_spec = served - spec, spec - served
+            result[name] = {"equal": not only_served and not only_spec, "rows": sum(spec.values()),
+                            "only_served": [list(map(plain, r)) for r in list(only_served)[:10]],
+                            "only_recompute": [list(map(plain, r)) for r in list(only_spec)[:10]]}
+        conn.rollback()
+    return result
+
+
+def summarise(run: Run, warehouse) -> dict:
+    minute = min(60, run.elapsed / 2)
+    served = {}
+    for name in ANSWERS:
+        ms = [s["ms"][name] for s in run.served]
+        served[name] = {**stats(ms),
+                        "first_minute_p50": pct([s["ms"][name] for s in run.served if s["t"] < minute], 50),
+                        "last_minute_p50": pct([s["ms"][name] for s in run.served if s["t"] >= run.elapsed - minute], 50)}
+    recompute = {name: stats([s["ms"][name] for s in run.recomputed]) for name in ANSWERS}
+    rounds = [s["t"] for s in run.recomputed]
+    commits = sum(w["commits"] for w in run.traffic)
+    summary = {
+        "rate_target": run.rate, "seconds": round(run.elapsed, 1),
+        "achieved_tx_per_s": round(commits / run.elapsed, 1), "commits": commits,
+        "errors": sum(w["errors"] for w in run.traffic), "writers": run.traffic,
+        "tx_per_s_per_second": stats([m["tx_per_s"] for m in run.monitor if "tx_per_s" in m]),
+        "served_ms": served, "recompute_ms": recompute,
+        "recompute_rounds": len(rounds),
+        "recompute_round_every_s": round((rounds[-1] - rounds[0]) / (len(rounds) - 1), 2) if len(rounds) > 1 else None,
+        "ratio_recompute_to_served_p50": {
+            name: round(recompute[name]["p50"] / served[name]["p50"], 1) if served[name]["p50"] else None
+            for name in ANSWERS},
+        "freshness_ms": stats([m["served_ms"] for m in run.markers if "served_ms" in m]),
+        "apply_ms": stats([m["applied_ms"] for m in run.markers if "applied_ms" in m]),
+        "markers": len(run.markers), "markers_not_seen": sum("served_ms" not in m for m in run.markers),
+        "slot_lag_bytes": stats([m["slot_lag_bytes"] for m in run.monitor if m["slot_lag_bytes"] is not None]),
+        "served_ticks": len(run.served),
+        "cpu": {key: {"mean": round(sum(m[key] for m in run.monitor) / max(1, len(run.monitor)), 2),
+                      "max": max((m[key] for m in run.monitor), default=None)}
+                for key in ("machine_busy_pct", "source_cores", "warehouse_cores", "bench_cores")},
+        "sampler_errors": run.errors,
+    }
+    fold_lags = [f.get("fold_lag") for m in run.monitor for f in m["freshness"] if f.get("fold_lag") is not None]
+    if fold_lags:
+        summary["fold_lag_s"] = stats(fold_lags)
+    if any("since_last_fold_s" in m for m in run.monitor):
+        summary["since_last_fold_s"] = stats([m.get("since_last_fold_s") for m in run.monitor])
+        row = warehouse.execute(
+            "select count(*), percentile_cont(array[0.5, 0.99]) within group"
+            " (order by extract(epoch from finished_at - started_at) * 1000),"
+            " max(extract(epoch from finished_at - started_at) * 1000)::float8,"
+            " percentile_cont(0.5) within group (order by changes), max(changes)"
+            " from elt.fold_log where started_at >= %s", [run.wall_started]).fetchone()
+        summary["folds"] = {"n": row[0], "ms_p50_p99": [round(x, 1) for x in row[1] or []],
+                            "ms_max": row[2], "changes_p50": row[3], "changes_max": row[4]}
+    if warehouse.execute("select to_regclass('cron.job_run_details') is not null").fetchone()[0]:
+        summary["cron_runs"] = [
+            {"status": s, "runs": n, "message": msg} for s, n, msg in warehouse.execute(
+                "select d.status, count(*), max(d.return_message) from cron.job_run_details d"
+                " join cron.job j using (jobid) where j.jobname = %s and d.start_time >= %s"
+                " group by d.status", [JOB, run.wall_started]).fetchall()]
+    return summary
+
+
+def start_maintenance(warehouse, warehouse_dsn, deploy_jobs, stop) -> dict:
+    """The deploy's pg_cron jobs back, with the production job among them, or, if pg_cron does not
+    run it here, the same call once a minute from a background connection."""
+    has_maintain = warehouse.execute("select to_regprocedure('elt.maintain(interval,interval)') is not null").fetchone()[0]
+    command = "call elt.maintain()" if has_maintain else "call elt.refresh_all()"
+    jobs = {name: (schedule, cmd) for name, schedule, cmd in deploy_jobs}
+    info = {"command": jobs[JOB][1] if JOB in jobs else command,
+            "scheduled_by": "the deploy" if JOB in jobs else "the bench"}
+    jobs.setdefault(JOB, ("* * * * *", command))
+    if not has_maintain:
+        # The stand-in does what the refresh-* jobs do, and beside it they collided (refresh_all
+        # failed: "could not serialize access due to concurrent delete").
+        jobs = {name: job for name, job in jobs.items() if not name.startswith("refresh-")}
+    if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
+        for name, (schedule, cmd) in jobs.items():
+            warehouse.execute("select cron.schedule(%s, %s, %s)", [name, schedule, cmd])
+        info["jobs"] = [dict(zip(("jobname", "schedule", "command"), r)) for r in
+                        warehouse.execute("select jobname, schedule, command from cron.job order by jobname")]
+        print(f"waiting for pg_cron to start {JOB} ({info['command']}) at the next minute", flush=True)
+        deadline = time.monotonic() + 75
+        while time.monotonic() < deadline:
+            if warehouse.execute("select count(*) from cron.job_run_details d join cron.job j using (jobid)"
+                                 " where j.jobname = %s", [JOB]).fetchone()[0]:
+                info["runner"] = "pg_cron"
+                return info
+            time.sleep(1)
+        warehouse.execute("select cron.unschedule(%s)", [JOB])
+        info["pg_cron_failed"] = "the job did not start within 75 s"
+
+    def every_minute():
+        with psycopg.connect(warehouse_dsn, autocommit=True, application_name="bench maintenance") as conn:
+            while not stop.wait(60 - time.time() % 60):
+                conn.execute(info["command"])
+    info["runner"] = "a background connection, every minute"
+    threading.Thread(target=every_minute, name="maintenance", daemon=True).start()
+    return info
+
+
+def plot(results: dict) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is missing (pip install -e '.[bench]'): no plot")
+        return
+    rates = results["rates"]
+    fig, axes = plt.subplots(len(rates), 1, figsize=(10, 3.2 * len(rates)), sharey=True, squeeze=False)
+    for ax, rate in zip(axes[:, 0], rates):
+        for i, name in enumerate(ANSWERS):
+            colour = f"C{i}"
+            ax.plot([s["t"] for s in rate["samples"]["served"]], [s["ms"][name] for s in rate["samples"]["served"]],
+                    lw=0.8, color=colour, label=name)
+            spec = rate["summary"]["recompute_ms"][name]["p50"]
+            if spec:
+                ax.axhline(spec, color=colour, ls=":", lw=0.8)
+        summary = rate["summary"]
+        ax.set_yscale("log")
+        ax.set_title(f"{summary['rate_target']} tx/s target, {summary['achieved_tx_per_s']} achieved",
+                     fontsize=10)
+        ax.set_ylabel("served ms")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0, 0].legend(loc="upper left", fontsize=8, ncol=4)
+    axes[-1, 0].set_xlabel("seconds of traffic (dotted: recompute p50)")
+    fig.suptitle(f"Served answers under sustained traffic, {results['orders']:,} orders, "
+                 f"maintenance: {results['maintenance'].get('command')} by {results['maintenance'].get('runner')}",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=110)
+    print(f"wrote {PLOT}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--rates", default="100,500,1000", help="source transactions per second, comma-separated")
+    parser.add_argument("--minutes", type=float, default=10, help="of traffic per rate")
+    parser.add_argument("--recompute-every", type=float, default=1,
+                        help="seconds between the starts of two rounds of recomputes (they load the machine)")
+    parser.add_argument("--big", action="store_true", help="10M orders, 500 tx/s only")
+    args = parser.parse_args()
+    if args.big:
+        args.orders, args.rates = 10_000_000, "500"
+    rates = [int(r) for r in args.rates.split(",")]
+
+    results: dict = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "machine": f"{os.cpu_count()} cores", "orders": args.orders, "minutes": args.minutes,
+                     "recompute_every_s": args.recompute_every,
+                     "maintenance": {}, "deploy_jobs": [], "rates": []}
+    stop_maintenance = threading.Event()
+    RESULTS.parent.mkdir(exist_ok=True)
+    with benchlib.clusters():
+        try:
+            source_dsn, warehouse_dsn = prepare(args.orders, results)
+            with psycopg.connect(source_dsn, autocommit=True) as source, \
+                    psycopg.connect(warehouse_dsn, autocommit=True) as warehouse:
+                results["maintenance"] = start_maintenance(warehouse, warehouse_dsn, results.get("deploy_jobs", []),
+                                                           stop_maintenance)
+                print("maintenance:", json.dumps(results["maintenance"]), flush=True)
+                marker_day = date(1970, 1, 1)
+                for rate in rates:
+                    run = Run(source_dsn, warehouse_dsn, rate, args.minutes * 60, marker_day, args.recompute_every)
+                    print(f"{rate} tx/s for {args.minutes} min", flush=True)
+                    run.start()
+                    run.finish()
+                    marker_day = run.marker_day
+                    summary = summarise(run, warehouse)
+                    summary["equal"] = check_equal(warehouse_dsn)
+                    summary["catch_up_s"] = round(generate.wait_for_apply(
+                        source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0]), 1)
+                    results["rates"].append({"summary": summary, "samples": {
+                        "served": run.served, "recompute": run.recomputed, "markers": run.markers,
+                        "monitor": run.monitor}})
+                    print(json.dumps(brief(summary)), flush=True)
+                    if not all(e["equal"] for e in summary["equal"].values()):
+                        print("DIFFERENCE between served and recompute:",
+                              json.dumps(summary["equal"], default=str), flush=True)
+                stop_maintenance.set()
+                teardown(source, warehouse)
+        finally:
+            stop_maintenance.set()
+            RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
+            print(f"wrote {RESULTS}")
+    if results["rates"]:
+        plot(results)
+
+
+def prepare(orders: int, results: dict) -> tuple[str, str]:
+    """Fresh databases, history loaded, subscribed, synced, analysed and rebuilt."""
+    password = benchlib.replication_password()
+    with psycopg.connect(dsn(WAREHOUSE_PORT, "postgres"), autocommit=True) as conn:
+        if conn.execute("select 1 from pg_database where datname = 'warehouse'").fetchone():
+            with psycopg.connect(dsn(WAREHOUSE_PORT, "warehouse"), autocommit=True) as old:
+                deploy.unsubscribe(old, SUBSCRIPTION)
+    source_dsn = fresh(SOURCE_PORT, "sustained")
+    warehouse_dsn = fresh(WAREHOUSE_PORT, "warehouse")
+    # pg_cron's launcher exits for good when its database is dropped (seen: "pg_cron scheduler
+    # shutting down", never restarted): a restart attaches it to the new one.
+    benchlib.restart()
+    deploy.migrate(source_dsn, "source")
+    deploy.migrate(warehouse_dsn, "warehouse")
+    with psycopg.connect(source_dsn, autocommit=True) as source, \
+            psycopg.connect(warehouse_dsn, autocommit=True) as warehouse:
+        deploy.apply_objects(source, "source")
+        deploy.publish(source, password)
+        deploy.apply_objects(warehouse, "warehouse")
+        # The deploy's jobs wait until the rebuild is done: a scheduled refresh beside the first
+        # one failed it ("duplicate key value violates unique constraint pending_items_hist_key").
+        if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
+            results["deploy_jobs"] = warehouse.execute(
+                "select jobname, schedule, command from cron.job order by jobname").fetchall()
+            warehouse.execute("select cron.unschedule(jobid) from cron.job")
+        source.execute((REPO / "bench" / "sustained_mix.sql").read_text())
+        source.execute("insert into operations.customers (customer_id, customer_name, customer_address,"
+                       " created_at, created_by, updated_at, updated_by)"
+                       " values (%s, 'bench marker', 'nowhere', localtimestamp, 0, localtimestamp, 0)",
+                       [MARKER_CUSTOMER])
+        report = generate.load_history(source, orders=orders, days=365, seed=1)
+        results["load"] = {"orders": report.orders, "items": report.items, "seconds": round(report.seconds, 1)}
+        print(f"loaded {report.orders} orders, {report.items} items in {report.seconds:.0f}s", flush=True)
+        source.execute("vacuum analyze")
+        deploy.subscribe(warehouse, deploy.subscription_conninfo(source_dsn, password), name=SUBSCRIPTION)
+        results["initial_copy_s"] = round(wait_synced(source, warehouse), 1)
+        warehouse.execute("vacuum analyze")
+        rebuild = ("call elt.rebuild_all()" if warehouse.execute(
+            "select to_regprocedure('elt.rebuild_all()') is not null").fetchone()[0] else "call elt.refresh_all()")
+        started = time.perf_counter()
+        warehouse.execute(rebuild)
+        results["rebuild"] = {"command": rebuild, "seconds": round(time.perf_counter() - started, 2)}
+        print(f"initial copy {results['initial_copy_s']}s, {rebuild} {results['rebuild']['seconds']}s", flush=True)
+    return source_dsn, warehouse_dsn
+
+
+def teardown(source, warehouse) -> None:
+    """No job and no slot left behind on the bench clusters; the data stays for a look."""
+    if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
+        warehouse.execute("select cron.unschedule(jobid) from cron.job")
+    deploy.unsubscribe(warehouse, SUBSCRIPTION)
+    source.execute("delete from operations.orders where customer_id = %s", [MARKER_CUSTOMER])
+
+
+def brief(summary: dict) -> dict:
+    """What the console shows per rate; the JSON has everything."""
+    return {"rate": summary["rate_target"], "achieved_tx_per_s": summary["achieved_tx_per_s"],
+            "errors": summary["errors"],
+            "served_p50_p99_ms": {n: [summary["served_ms"][n]["p50"], summary["served_ms"][n]["p99"]] for n in ANSWERS},
+            "served_first_last_minute_p50_ms": {n: [summary["served_ms"][n]["first_minute_p50"],
+                                                     summary["served_ms"][n]["last_minute_p50"]] for n in ANSWERS},
+            "recompute_p50_ms": {n: summary["recompute_ms"][n]["p50"] for n in ANSWERS},
+            "recompute_rounds": summary["recompute_rounds"],
+            "freshness_ms": summary["freshness_ms"], "apply_ms": summary["apply_ms"],
+            "slot_lag_bytes_max": summary["slot_lag_bytes"]["max"], "cpu": summary["cpu"],
+            "equal": {n: summary["equal"][n]["equal"] for n in ANSWERS},
+            **{k: summary[k] for k in ("fold_lag_s", "folds", "cron_runs", "sampler_errors") if summary.get(k)}}
+
+
+if __name__ == "__main__":
+    main()
