@@ -9,9 +9,8 @@ maintenance runs as in production, timed every second against their from-scratch
 Own cluster pair through benchlib (ELT_BENCH_PG_DIR, ELT_BENCH_SOURCE_PORT, ELT_BENCH_WAREHOUSE_PORT).
 The history is loaded before subscribing (the initial copy carries it), then rebuilt once. The
 warehouse database is `warehouse`, the one pg_cron serves, so maintenance is the production
-pg_cron job `maintain-aggregates` (`call elt.maintain()`, or `call elt.refresh_all()` where
-elt.maintain does not exist yet); if the job does not start, the bench calls the same command
-every minute from a background connection and says so in the results.
+pg_cron job `maintain-aggregates` (`call elt.maintain()`); if the job does not start, the bench
+calls the same command every minute from a background connection and says so in the results.
 
 Per rate: bench.write_mix (bench/sustained_mix.sql) runs the write mix server-side, in one
 connection per 100 tx/s, paced. Every second: each served answer is read to the end
@@ -348,16 +347,10 @@ def summarise(run: Run, warehouse) -> dict:
 def start_maintenance(warehouse, warehouse_dsn, deploy_jobs, stop) -> dict:
     """The deploy's pg_cron jobs back, with the production job among them, or, if pg_cron does not
     run it here, the same call once a minute from a background connection."""
-    has_maintain = warehouse.execute("select to_regprocedure('elt.maintain(interval,interval)') is not null").fetchone()[0]
-    command = "call elt.maintain()" if has_maintain else "call elt.refresh_all()"
     jobs = {name: (schedule, cmd) for name, schedule, cmd in deploy_jobs}
-    info = {"command": jobs[JOB][1] if JOB in jobs else command,
+    info = {"command": jobs[JOB][1] if JOB in jobs else "call elt.maintain()",
             "scheduled_by": "the deploy" if JOB in jobs else "the bench"}
-    jobs.setdefault(JOB, ("* * * * *", command))
-    if not has_maintain:
-        # The stand-in does what the refresh-* jobs do, and beside it they collided (refresh_all
-        # failed: "could not serialize access due to concurrent delete").
-        jobs = {name: job for name, job in jobs.items() if not name.startswith("refresh-")}
+    jobs.setdefault(JOB, ("* * * * *", info["command"]))
     if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
         for name, (schedule, cmd) in jobs.items():
             warehouse.execute("select cron.schedule(%s, %s, %s)", [name, schedule, cmd])
@@ -491,8 +484,8 @@ def prepare(orders: int, results: dict) -> tuple[str, str]:
         deploy.apply_objects(source, "source")
         deploy.publish(source, password)
         deploy.apply_objects(warehouse, "warehouse")
-        # The deploy's jobs wait until the rebuild is done: a scheduled refresh beside the first
-        # one failed it ("duplicate key value violates unique constraint pending_items_hist_key").
+        # The deploy's jobs wait until the load and the first rebuild are done, so that their
+        # timings are theirs alone.
         if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
             results["deploy_jobs"] = warehouse.execute(
                 "select jobname, schedule, command from cron.job order by jobname").fetchall()
@@ -509,8 +502,7 @@ def prepare(orders: int, results: dict) -> tuple[str, str]:
         deploy.subscribe(warehouse, deploy.subscription_conninfo(source_dsn, password), name=SUBSCRIPTION)
         results["initial_copy_s"] = round(wait_synced(source, warehouse), 1)
         warehouse.execute("vacuum analyze")
-        rebuild = ("call elt.rebuild_all()" if warehouse.execute(
-            "select to_regprocedure('elt.rebuild_all()') is not null").fetchone()[0] else "call elt.refresh_all()")
+        rebuild = "call elt.rebuild_all()"
         started = time.perf_counter()
         warehouse.execute(rebuild)
         results["rebuild"] = {"command": rebuild, "seconds": round(time.perf_counter() - started, 2)}
