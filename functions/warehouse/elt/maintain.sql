@@ -1,7 +1,10 @@
 -- elt.maintain
--- call elt.maintain(): keep every aggregate's maintained part within about a second of the
--- changes, for run_for (55 s), so that the pg_cron job maintain-aggregates, started every
--- minute (pg_cron 1.4 schedules by the minute), gives a fold about every fold_every (1 s).
+-- call elt.maintain(): keep every aggregate's maintained part within a fraction of a second of
+-- the changes, for run_for (55 s), so that the pg_cron job maintain-aggregates, started every
+-- minute (pg_cron 1.4 schedules by the minute), folds about every fold_every (0.25 s): what a
+-- reader adds to the maintained part is about that much of the traffic, and a reader's cost
+-- follows it (bench/README.md, sustained traffic). A round in which no change arrived does
+-- nothing, so an idle warehouse costs next to nothing.
 -- Each round is one REPEATABLE READ transaction, committed before the next: an aggregate whose
 -- pending changes would cost more to fold than its last rebuild took (a bulk load) is rebuilt,
 -- the others are folded (elt.maintain_round).
@@ -10,7 +13,7 @@
 -- (it returns at once); it is released at the end, or with the session if the run is killed.
 
 create or replace procedure elt.maintain(run_for interval default '55 seconds',
-                                         fold_every interval default '1 second')
+                                         fold_every interval default '0.25 seconds')
 language plpgsql as $$
 declare
     stop_at timestamptz := clock_timestamp() + run_for;
@@ -60,6 +63,11 @@ declare
     rebuilt text[] := '{}';
     agg_name text;
 begin
+    -- Nothing drawn since the last fold: nothing to fold. (An id drawn before it and committed
+    -- after waits for the next change; the answers include it meanwhile, through the delta.)
+    if through <= (select min(w.changes_through) from elt.watermark as w) then
+        return;
+    end if;
     -- Rebuild like a planner would: when folding the pending changes is expected to take longer
     -- than the aggregate's last rebuild took, or past rebuild_above whatever the estimate.
     for agg_name in
@@ -84,4 +92,4 @@ end
 $$;
 
 comment on function elt.maintain_round() is
-    'One round of elt.maintain in the current repeatable read transaction: rebuild the aggregates whose pending changes would take longer to fold (at the recent folds'' cost per change) than their last rebuild took, or exceed rebuild_above; fold the others.';
+    'One round of elt.maintain in the current repeatable read transaction: nothing when no change arrived since the last; else rebuild the aggregates whose pending changes would take longer to fold (at the recent folds'' cost per change) than their last rebuild took, or exceed rebuild_above; fold the others.';

@@ -8,17 +8,19 @@ create or replace view analytics.freshness as
 select
     w.aggregate,
     w.as_of as folded_at,
-    now() - w.as_of as fold_lag,
-    greatest(staging.last_change_id() - w.changes_through, 0) as changes_pending,
+    case when p.changes_pending > 0 then now() - w.as_of else interval '0' end as fold_lag,
+    p.changes_pending,
     w.rebuilt_at,
     staging.last_applied_at() as last_change_applied_at
-from elt.watermark as w;
+from elt.watermark as w
+cross join lateral (select greatest(staging.last_change_id() - w.changes_through, 0) as changes_pending) as p;
 
 comment on view analytics.freshness is
     'Per aggregate: when its maintained part was last folded or rebuilt, how far behind that is, roughly how many changes its delta reads since, and when the warehouse last applied a change. The answers include every applied change whatever the fold lag.';
 comment on column analytics.freshness.aggregate is 'Aggregate (elt.aggregate): open_orders, open_orders_by_date (under top_dates), pending_items, pending_orders (under top_customers).';
 comment on column analytics.freshness.folded_at is 'When the watermark last moved (a fold about every second, or a rebuild).';
-comment on column analytics.freshness.fold_lag is 'Age of the watermark: a second or two while elt.maintain runs.';
+comment on column analytics.freshness.fold_lag is
+    'How long changes have waited to be folded: the age of the watermark while changes are pending, else 0. Under a second while elt.maintain runs.';
 comment on column analytics.freshness.changes_pending is
     'Changelog ids drawn since the watermark: roughly the changes a query of the answer reads besides the maintained part.';
 comment on column analytics.freshness.rebuilt_at is 'When the last full rebuild (elt.rebuild, nightly) re-anchored the maintained part.';
