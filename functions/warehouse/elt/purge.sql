@@ -1,23 +1,27 @@
 -- elt.purge
 -- Keeps the logs bounded: pg_cron's run details and elt.refresh_log older than `keep`, and the
--- changelog entries older than `keep` that no watermark needs any more. An entry is needed while
--- some watermark might count it as "after": entries of transactions before the oldest
--- watermark's xmin are visible to every watermark, so no delta reads them again.
+-- change log entries (staging.<table>_changes) older than `keep` that no watermark needs any
+-- more. An entry is needed while some watermark might count it as "after": entries of
+-- transactions before the oldest watermark's xmin are visible to every watermark, so no delta
+-- reads them again.
 -- The changelog is also the audit trail, hence `keep` for it too.
 
 create or replace procedure elt.purge(keep interval default interval '7 days')
 language plpgsql as $$
 declare
     oldest_needed xid8 := (select min(pg_snapshot_xmin(w.snapshot)) from elt.watermark as w);
+    t text;
 begin
     if to_regclass('cron.job_run_details') is not null then
         execute 'delete from cron.job_run_details where end_time < now() - $1' using keep;
     end if;
     delete from elt.refresh_log as l where l.finished_at < now() - keep;
     if oldest_needed is not null then
-        delete from staging.changelog as c
-        where c.xact_id < oldest_needed
-          and c.applied_at < now() - keep;
+        foreach t in array array['customers', 'products', 'orders', 'order_items'] loop
+            execute format('delete from staging.%I as c where c.xact_id < $1 and c.applied_at < now() - $2',
+                           t || '_changes')
+                using oldest_needed, keep;
+        end loop;
     end if;
 end
 $$;
