@@ -84,7 +84,8 @@ def test_the_delta_reads_the_changed_keys_by_index_not_the_tables(source, wareho
     source.execute("call shop.place_orders(3000)")
     replicated.catch_up()
     for table in ("operations.customers", "operations.products", "operations.orders",
-                  "operations.order_items", "staging.changelog"):
+                  "operations.order_items", "staging.customers_changes", "staging.products_changes",
+                  "staging.orders_changes", "staging.order_items_changes"):
         warehouse.execute(f"analyze {table}")
     warehouse.execute("call elt.rebuild_all()")
     source.execute("update operations.orders set status = 'PROCESSING'"
@@ -99,7 +100,8 @@ def test_the_delta_reads_the_changed_keys_by_index_not_the_tables(source, wareho
             reader.execute(f"select * from analytics.{name}").fetchall()
         scans = reader.execute(
             "select schemaname || '.' || relname, seq_scan from pg_stat_xact_user_tables"
-            " where relname in ('orders', 'order_items', 'changelog') and seq_scan > 0").fetchall()
+            " where relname in ('orders', 'order_items', 'orders_changes', 'order_items_changes')"
+            " and seq_scan > 0").fetchall()
     assert scans == []
     assert check_in_one_snapshot(warehouse) == {}
 
@@ -108,13 +110,13 @@ def test_every_analytics_and_clean_object_and_column_says_what_it_is(warehouse):
     undocumented = warehouse.execute("""
         select n.nspname || '.' || c.relname
         from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
-        where n.nspname in ('analytics', 'clean', 'elt') and c.relkind in ('r', 'v', 'm')
+        where n.nspname in ('analytics', 'clean', 'elt', 'staging') and c.relkind in ('r', 'v', 'm')
           and obj_description(c.oid, 'pg_class') is null
         union all
         select n.nspname || '.' || c.relname || '.' || a.attname
         from pg_attribute as a join pg_class as c on c.oid = a.attrelid
         join pg_namespace as n on n.oid = c.relnamespace
-        where n.nspname in ('analytics', 'clean', 'elt') and c.relkind in ('r', 'v', 'm')
+        where n.nspname in ('analytics', 'clean', 'elt', 'staging') and c.relkind in ('r', 'v', 'm')
           and a.attnum > 0 and not a.attisdropped and col_description(c.oid, a.attnum) is null
         union all
         select p.oid::regprocedure::text
