@@ -20,6 +20,8 @@ open_orders includes it, then deleted; slot lag, freshness, folds and CPU are sa
 recomputes run on their own connection, one round after another, at most one round a second
 (`--recompute-every`: they load the machine like any reader).
 At the end of the rate every answer is compared with its recompute in one REPEATABLE READ snapshot.
+After the last rate, with the maintenance stopped, 0.1% of the orders change and one fold is
+timed against a rebuild of every aggregate (rebuilt_rows_written 0 says the folds kept them exact).
 Writes bench/results/sustained.json and bench/sustained.png."""
 
 import argparse
@@ -456,6 +458,8 @@ def main() -> None:
                         print("DIFFERENCE between served and recompute:",
                               json.dumps(summary["equal"], default=str), flush=True)
                 stop_maintenance.set()
+                results["fold_vs_rebuild"] = fold_versus_rebuild(source, warehouse, args.orders)
+                print("fold vs rebuild:", json.dumps(results["fold_vs_rebuild"]), flush=True)
                 teardown(source, warehouse)
         finally:
             stop_maintenance.set()
@@ -508,6 +512,33 @@ def prepare(orders: int, results: dict) -> tuple[str, str]:
         results["rebuild"] = {"command": rebuild, "seconds": round(time.perf_counter() - started, 2)}
         print(f"initial copy {results['initial_copy_s']}s, {rebuild} {results['rebuild']['seconds']}s", flush=True)
     return source_dsn, warehouse_dsn
+
+
+def fold_versus_rebuild(source, warehouse, orders: int, fraction: float = 0.001) -> dict:
+    """With the maintenance stopped: 0.1% of the orders change status at the source, and once
+    they are applied one fold takes them in; then a rebuild of every aggregate, on the same data."""
+    warehouse.execute("select cron.unschedule(jobid) from cron.job")
+    warehouse.execute("select pg_terminate_backend(pid) from pg_stat_activity"
+                      " where query like 'call elt.maintain%' and pid <> pg_backend_pid()")
+    warehouse.execute("call elt.fold()")
+    changed = max(1, int(orders * fraction))
+    source.execute("update operations.orders set status = case status when 'COMPLETED' then 'REPROCESSING'"
+                   " else 'COMPLETED' end, updated_at = localtimestamp"
+                   " where order_id in (select order_id from operations.orders"
+                   " where customer_id <> %s order by random() limit %s)", [MARKER_CUSTOMER, changed])
+    generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0])
+    pending = warehouse.execute("select max(changes_pending) from analytics.freshness").fetchone()[0]
+    started = time.perf_counter()
+    warehouse.execute("call elt.fold()")
+    fold_s = time.perf_counter() - started
+    started = time.perf_counter()
+    warehouse.execute("call elt.rebuild_all()")
+    rebuild_s = time.perf_counter() - started
+    return {"orders_changed": changed, "changes_pending": pending, "fold_s": round(fold_s, 3),
+            "rebuild_all_s": round(rebuild_s, 3), "rebuild_over_fold": round(rebuild_s / fold_s, 1),
+            "rebuilt_rows_written": warehouse.execute(
+                "select sum(rows_written)::bigint from (select rows_written from elt.rebuild_log"
+                " order by rebuild_id desc limit (select count(*) from elt.aggregate)) as r").fetchone()[0]}
 
 
 def teardown(source, warehouse) -> None:
