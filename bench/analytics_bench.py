@@ -1,6 +1,8 @@
-"""Analytics: the union (historic part + delta since the watermark) against a full recompute,
-and the refresh, at 1M orders / ~5M items with 0.1% and 1% of the orders changed since the
-watermark. Not a test: run by hand, results in bench/results/analytics.json.
+"""Analytics: the answer (maintained part + delta since the watermark) against a full recompute,
+and one fold against one rebuild, at 1M orders / ~5M items with 0.1% and 1% of the orders
+changed since the watermark, with no maintenance running meanwhile (the worst case the
+continuous folds of elt.maintain avoid: see sustained_bench.py). Results in
+bench/results/analytics.json.
 
     .venv/bin/python bench/analytics_bench.py [--orders 1000000]
 
@@ -129,8 +131,8 @@ def main() -> None:
             warehouse.execute("vacuum analyze")
 
             started = time.perf_counter()
-            warehouse.execute("call elt.refresh_all()")
-            results["first_refresh_all_s"] = round(time.perf_counter() - started, 2)
+            warehouse.execute("call elt.rebuild_all()")
+            results["first_rebuild_all_s"] = round(time.perf_counter() - started, 2)
 
             results["recompute"] = {name: timed(warehouse, f"select * from analytics.{name}_recompute", args.runs)
                                     for name in ANSWERS}
@@ -139,7 +141,7 @@ def main() -> None:
                                                 for name in ANSWERS}
 
             for share in (0.001, 0.01):
-                warehouse.execute("call elt.refresh_all()")
+                warehouse.execute("call elt.rebuild_all()")
                 n = int(args.orders * share)
                 change_orders(source, n, seed=int(share * 10_000))
                 wait_for_apply(source, warehouse)
@@ -157,11 +159,15 @@ def main() -> None:
                                            key=repr)
                                  for name in ANSWERS}
                 started = time.perf_counter()
-                warehouse.execute("call elt.refresh_all()")
-                case["refresh_all_s"] = round(time.perf_counter() - started, 2)
-                case["refresh_per_aggregate_s"] = dict(warehouse.execute(
+                warehouse.execute("call elt.fold()")
+                case["fold_s"] = round(time.perf_counter() - started, 2)
+                started = time.perf_counter()
+                warehouse.execute("call elt.rebuild_all()")
+                case["rebuild_all_s"] = round(time.perf_counter() - started, 2)
+                case["rebuild_per_aggregate_s"] = dict(warehouse.execute(
                     "select aggregate, round(extract(epoch from finished_at - started_at)::numeric, 2)::float"
-                    " from elt.refresh_log where refresh_id > (select max(refresh_id) - 3 from elt.refresh_log)"
+                    " from elt.rebuild_log where rebuild_id >"
+                    " (select max(rebuild_id) from elt.rebuild_log) - (select count(*) from elt.aggregate)"
                 ).fetchall())
                 results[f"changed_{share:.1%}"] = case
                 print(f"{share:.1%}", json.dumps(case), flush=True)
