@@ -10,24 +10,20 @@ create or replace function elt.aggregate_sql(a elt.aggregate, part text)
 returns text
 language plpgsql stable as $$
 declare
-    keys text := array_to_string(array(select format('%I', k) from unnest(a.keys) as k), ', ');
-    measures text := array_to_string(array(select format('%I', m) from unnest(a.measures) as m), ', ');
+    keys text := elt.format_each(a.keys, '%I');
+    measures text := elt.format_each(a.measures, '%I');
     maintained text := format('analytics.%I', a.name || '_maintained');
-    -- sum(expr) per measure over a source (side = null) or over changes (side * expr).
-    sums text;
-    present text;
+    hist text := format('analytics.%I', a.name || '_hist');
+    -- Each measure's sum over source rows (the recompute) or over changes, signed by side.
+    signed text := case when part = 'recompute' then '' else 'side * ' end;
+    sums text := (select string_agg(format('sum(%s(%s)) as %I', signed, s.expr, s.name), ', ' order by s.n)
+                  from unnest(a.sums, a.measures) with ordinality as s (expr, name, n));
+    present text := (select string_agg(format('sum(%s(%s)) <> 0', signed, s.expr), ' or ' order by s.n)
+                     from unnest(a.sums) with ordinality as s (expr, n));
+    parts_present text := elt.format_each(a.measures, 'sum(parts.%I) <> 0', ' or ');
+    -- The answer and the top-k cast their sums back to the recompute's column types.
     casts text;
-    all_zero text := (select string_agg(format('%I = 0', m), ' and ') from unnest(a.measures) as m);
 begin
-    if part in ('recompute', 'delta', 'fold') then
-        select string_agg(format('sum(%s(%s)) as %I',
-                                 case when part = 'recompute' then '' else 'side * ' end, s.expr, s.name), ', '),
-               string_agg(format('sum(%s(%s)) <> 0',
-                                 case when part = 'recompute' then '' else 'side * ' end, s.expr), ' or ')
-        into sums, present
-        from (select * from unnest(a.sums, a.measures) with ordinality as u (expr, name, n) order by n) as s;
-    end if;
-
     if part = 'recompute' then
         return format('select %s, %s from %s where %s group by %s having %s',
                       keys, sums, a.source, a.filter, keys, present);
@@ -38,33 +34,30 @@ begin
     elsif part = 'fold' then
         -- Over the relation "changes" (the rows of a.changes since the watermark): add the net
         -- change into the maintained part, key by key; the unique index treats null keys as equal.
-        return format('insert into %1$s as t (%2$s, %3$s) select %2$s, %4$s from changes where %5$s'
-                      ' group by %2$s having %6$s on conflict (%2$s) do update set %7$s returning 1',
-                      maintained, keys, measures, sums, a.filter, present,
-                      (select string_agg(format('%1$I = t.%1$I + excluded.%1$I', m), ', ') from unnest(a.measures) as m));
+        return format('insert into %s as t (%s, %s) select %s, %s from changes where %s'
+                      ' group by %s having %s on conflict (%s) do update set %s returning 1',
+                      maintained, keys, measures, keys, sums, a.filter, keys, present, keys,
+                      elt.format_each(a.measures, '%1$I = t.%1$I + excluded.%1$I'));
     elsif part = 'drop_zeros' then
-        return format('delete from %s where %s', maintained, all_zero);
+        return format('delete from %s where %s', maintained, elt.format_each(a.measures, '%I = 0', ' and '));
     elsif part = 'reanchor' then
         -- Make the maintained part equal analytics.<name>_hist, writing only the rows that
         -- differ: first those hist has otherwise (this part), then zeros for the keys hist lacks
         -- (reanchor_gone), which drop_zeros removes. Each returns the rows it wrote.
-        return format('with differing as (select %2$s, %3$s from analytics.%4$I except select %2$s, %3$s from %1$s),'
+        return format('with differing as (select %2$s, %3$s from %4$s except select %2$s, %3$s from %1$s),'
                       ' upserted as (insert into %1$s as t (%2$s, %3$s) select %2$s, %3$s from differing'
                       ' on conflict (%2$s) do update set %5$s returning 1)'
                       ' select count(*) from upserted',
-                      maintained, keys, measures, a.name || '_hist',
-                      (select string_agg(format('%1$I = excluded.%1$I', m), ', ') from unnest(a.measures) as m));
+                      maintained, keys, measures, hist, elt.format_each(a.measures, '%1$I = excluded.%1$I'));
     elsif part = 'reanchor_gone' then
-        return format('with gone as (select %2$s from %1$s except select %2$s from analytics.%3$I),'
+        return format('with gone as (select %2$s from %1$s except select %2$s from %3$s),'
                       ' zeroed as (insert into %1$s as t (%2$s, %4$s) select %2$s, %5$s from gone'
                       ' on conflict (%2$s) do update set %6$s returning 1)'
                       ' select count(*) from zeroed',
-                      maintained, keys, a.name || '_hist', measures,
-                      (select string_agg('0', ', ') from unnest(a.measures)),
-                      (select string_agg(format('%I = 0', m), ', ') from unnest(a.measures) as m));
+                      maintained, keys, hist, measures, elt.format_each(a.measures, '0'),
+                      elt.format_each(a.measures, '%I = 0'));
     end if;
 
-    -- The answer and the top-k cast sums back to the recompute's column types.
     select string_agg(format('sum(parts.%1$I)::%2$s as %1$I', c.attname, format_type(c.atttypid, c.atttypmod)), ', '
                       order by c.attnum)
     into casts
@@ -76,43 +69,37 @@ begin
     if part = 'answer' then
         return format('with parts as (select %2$s, %3$s from %1$s union all select %2$s, %3$s from analytics.%4$I)'
                       ' select %5$s, %6$s from parts group by %5$s having %7$s',
-                      maintained, keys, measures, a.name || '_delta',
-                      (select string_agg(format('parts.%I', k), ', ') from unnest(a.keys) as k),
-                      casts,
-                      (select string_agg(format('sum(parts.%I) <> 0', m), ' or ') from unnest(a.measures) as m));
+                      maintained, keys, measures, a.name || '_delta', elt.format_each(a.keys, 'parts.%I'),
+                      casts, parts_present);
     elsif part = 'top' then
         -- The k largest first measures: keys whose total did not change since the watermark are
         -- read in index order from the maintained part, and among the first k + (changed keys)
         -- of them lie all that can make the top k; the changed keys are added with their deltas,
         -- summed by key (group by: null keys are one group, and the sum is a hash, not a loop).
         return format($sql$
-            with delta as materialized (select %3$s, %4$s from analytics.%5$I),
+            with delta as materialized (select %2$s, %3$s from analytics.%4$I),
             candidates as (
-                (select m.%6$I from %1$s as m order by m.%7$I desc, m.%6$I asc nulls last
+                (select m.%5$I from %1$s as m order by m.%6$I desc, m.%5$I asc nulls last
                  limit how_many + (select count(*) from delta))
                 union
-                select delta.%6$I from delta
+                select delta.%5$I from delta
             ),
             parts as (
-                select m.%6$I, %2$s
+                select m.%5$I, %7$s
                 from candidates as c
-                cross join lateral (select %8$s from %1$s as m
-                                    where m.%6$I = c.%6$I or (m.%6$I is null and c.%6$I is null)) as m
+                cross join lateral (select %2$s, %3$s from %1$s as m
+                                    where m.%5$I = c.%5$I or (m.%5$I is null and c.%5$I is null)) as m
                 union all
-                select %3$s, %4$s from delta
+                select %2$s, %3$s from delta
             )
-            select parts.%6$I, %9$s
+            select parts.%5$I, %8$s
             from parts
-            group by parts.%6$I
-            having %10$s
-            order by %7$I desc, %6$I asc nulls last
+            group by parts.%5$I
+            having %9$s
+            order by %6$I desc, %5$I asc nulls last
             limit how_many$sql$,
-            maintained,
-            (select string_agg(format('m.%I', m), ', ') from unnest(a.measures) as m),
-            keys, measures, a.name || '_delta', a.keys[1], a.measures[1],
-            keys || ', ' || measures,
-            casts,
-            (select string_agg(format('sum(parts.%I) <> 0', m), ' or ') from unnest(a.measures) as m));
+            maintained, keys, measures, a.name || '_delta', a.keys[1], a.measures[1],
+            elt.format_each(a.measures, 'm.%I'), casts, parts_present);
     end if;
     raise exception 'unknown part "%" of an aggregate', part using errcode = 'invalid_parameter_value';
 end

@@ -46,7 +46,7 @@ begin
              array(select measures[i][2] from generate_subscripts(measures, 1) as i),
              array(select measures[i][3] from generate_subscripts(measures, 1) as i),
              filter, ranked, rebuild_above)::elt.aggregate;
-    key_list := array_to_string(array(select format('%I', k) from unnest(a.keys) as k), ', ');
+    key_list := elt.format_each(a.keys, '%I');
     select * into before from elt.aggregate as g where g.name = a.name;
 
     if before.name is not null and (before.keys, before.measures) is distinct from (a.keys, a.measures) then
@@ -70,7 +70,7 @@ begin
     execute format('create or replace view analytics.%I as %s', a.name || '_recompute',
                    elt.aggregate_sql(a, 'recompute'));
     execute format('create materialized view if not exists analytics.%I as select %s from analytics.%I with no data',
-                   a.name || '_hist', key_list || ', ' || array_to_string(array(select format('%I', m) from unnest(a.measures) as m), ', '),
+                   a.name || '_hist', key_list || ', ' || elt.format_each(a.measures, '%I'),
                    a.name || '_recompute');
     execute format('create unique index if not exists %I on analytics.%I (%s) nulls not distinct',
                    a.name || '_hist_key', a.name || '_hist', key_list);
@@ -82,7 +82,7 @@ begin
     -- Rows that reach zero are found and deleted through this index of (almost always) nothing.
     execute format('create index if not exists %I on analytics.%I (%s) where %s',
                    a.name || '_maintained_zero', a.name || '_maintained', key_list,
-                   (select string_agg(format('%I = 0', m), ' and ') from unnest(a.measures) as m));
+                   elt.format_each(a.measures, '%I = 0', ' and '));
     if a.ranked then
         execute format('create index if not exists %I on analytics.%I (%I desc, %I asc nulls last)',
                        a.name || '_maintained_rank', a.name || '_maintained', a.measures[1], a.keys[1]);
@@ -90,16 +90,19 @@ begin
     execute format('create or replace view analytics.%I as %s', a.name || '_delta', elt.aggregate_sql(a, 'delta'));
     execute format('create or replace view analytics.%I as %s', a.name, elt.aggregate_sql(a, 'answer'));
     if a.ranked then
+        -- PL/pgSQL, so its plan is cached: a SQL function is planned at every call (~2 ms).
         -- jit off: a few hundred keyed lookups, which the planner overestimates into compiling.
+        -- rows 10: a top k is short, so a caller joins it by index, not by hashing a whole table
+        -- (top_customers hashed all 50k customers to name 3 of them).
         execute format('create or replace function analytics.%I(how_many integer) returns table (%s)'
-                       ' language sql stable set jit = off as %L',
+                       ' language plpgsql stable set jit = off rows 10 as %L',
                        a.name || '_top',
                        (select string_agg(format('%I %s', c.attname, format_type(c.atttypid, c.atttypmod)), ', '
                                           order by c.attnum)
                         from pg_attribute as c
                         where c.attrelid = format('analytics.%I', a.name || '_recompute')::regclass
                           and c.attnum > 0 and not c.attisdropped),
-                       elt.aggregate_sql(a, 'top'));
+                       format(E'#variable_conflict use_column\nbegin\nreturn query %s;\nend', elt.aggregate_sql(a, 'top')));
     end if;
     call elt.comment_aggregate(a);
 

@@ -21,7 +21,6 @@ declare
     statement text;
     counts bigint[];
     removed bigint;
-    agg_name text;
 begin
     if current_setting('transaction_isolation') not in ('repeatable read', 'serializable') then
         raise exception 'elt.fold_aggregates needs a repeatable read transaction'
@@ -35,19 +34,16 @@ begin
         where fold_aggregates.names is null or g.name = any(fold_aggregates.names)
         group by g.changes, w.snapshot::text
     loop
-        statement := format('with changes as materialized (select * from %s($1))', grp.changes);
-        for i in 1 .. cardinality(grp.names) loop
-            select * into a from elt.aggregate as g where g.name = grp.names[i];
-            statement := statement || format(', folded_%s as (%s)', i, elt.aggregate_sql(a, 'fold'));
-        end loop;
-        statement := statement || ' select array['
-            || (select string_agg(format('(select count(*) from folded_%s)', i), ', ')
-                from generate_series(1, cardinality(grp.names)) as i)
-            || ']::bigint[]';
+        select format('with changes as materialized (select * from %s($1)), %s select array[%s]::bigint[]',
+                      grp.changes,
+                      string_agg(format('folded_%s as (%s)', u.n, elt.aggregate_sql(g, 'fold')), ', ' order by u.n),
+                      string_agg(format('(select count(*) from folded_%s)', u.n), ', ' order by u.n))
+        into statement
+        from elt.aggregate as g
+        join unnest(grp.names) with ordinality as u (name, n) on u.name = g.name;
         execute statement into counts using grp.since;
         written := written + (select sum(c) from unnest(counts) as c);
-        foreach agg_name in array grp.names loop
-            select * into a from elt.aggregate as g where g.name = agg_name;
+        for a in select * from elt.aggregate as g where g.name = any(grp.names) loop
             execute elt.aggregate_sql(a, 'drop_zeros');
             get diagnostics removed = row_count;
             written := written + removed;

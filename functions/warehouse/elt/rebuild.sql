@@ -2,8 +2,8 @@
 -- call elt.rebuild('pending_items'): recompute one answer's aggregates from scratch and
 -- re-anchor their maintained parts; call elt.rebuild_all(): every aggregate, one watermark.
 -- The answers are exact before, during and after; a rebuild only re-anchors (nightly) or
--- catches up faster than a fold would after a bulk load. Same transaction and lock rules as
--- elt.fold: outside a transaction block it commits what came before and runs on its own.
+-- catches up faster than a fold would after a bulk load. Same transaction and lock as elt.fold
+-- (elt.begin_maintenance).
 
 create or replace procedure elt.rebuild(answer text)
 language plpgsql as $$
@@ -17,11 +17,7 @@ begin
                          || ', and the answers built on them (top_dates, top_customers).',
                   errcode = 'invalid_parameter_value';
     end if;
-    if current_setting('transaction_isolation') not in ('repeatable read', 'serializable') then
-        commit;
-        set transaction isolation level repeatable read;
-    end if;
-    lock table elt.watermark in share row exclusive mode;
+    call elt.begin_maintenance();
     foreach name in array names loop
         perform elt.rebuild_aggregate(name);
     end loop;
@@ -36,11 +32,7 @@ language plpgsql as $$
 declare
     name text;
 begin
-    if current_setting('transaction_isolation') not in ('repeatable read', 'serializable') then
-        commit;
-        set transaction isolation level repeatable read;
-    end if;
-    lock table elt.watermark in share row exclusive mode;
+    call elt.begin_maintenance();
     for name in select g.name from elt.aggregate as g order by g.name loop
         perform elt.rebuild_aggregate(name);
     end loop;
