@@ -4,6 +4,7 @@ maintenance runs as in production, timed every second against their from-scratch
     .venv/bin/python bench/sustained_bench.py                 # 1M orders; 100, 500, 1000 tx/s, 10 min each
     .venv/bin/python bench/sustained_bench.py --orders 20000 --rates 100,500 --minutes 1   # smoke run
     .venv/bin/python bench/sustained_bench.py --big           # 10M orders, 500 tx/s only
+    .venv/bin/python bench/sustained_bench.py --minutes 5,10,5 --recompute-every 5   # shorter, lighter
     make bench BENCH=sustained ARGS="--orders 20000 --rates 100,500 --minutes 1"
 
 Own cluster pair through benchlib (ELT_BENCH_PG_DIR, ELT_BENCH_SOURCE_PORT, ELT_BENCH_WAREHOUSE_PORT).
@@ -416,7 +417,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--rates", default="100,500,1000", help="source transactions per second, comma-separated")
-    parser.add_argument("--minutes", type=float, default=10, help="of traffic per rate")
+    parser.add_argument("--minutes", default="10",
+                        help="of traffic per rate: one number for all, or one per rate, comma-separated")
     parser.add_argument("--recompute-every", type=float, default=1,
                         help="seconds between the starts of two rounds of recomputes (they load the machine)")
     parser.add_argument("--big", action="store_true", help="10M orders, 500 tx/s only")
@@ -424,9 +426,14 @@ def main() -> None:
     if args.big:
         args.orders, args.rates = 10_000_000, "500"
     rates = [int(r) for r in args.rates.split(",")]
+    minutes = [float(m) for m in args.minutes.split(",")]
+    if len(minutes) == 1:
+        minutes *= len(rates)
+    if len(minutes) != len(rates):
+        parser.error(f"--minutes gives {len(minutes)} durations for {len(rates)} rates")
 
     results: dict = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "machine": f"{os.cpu_count()} cores", "orders": args.orders, "minutes": args.minutes,
+                     "machine": f"{os.cpu_count()} cores", "orders": args.orders, "minutes": dict(zip(rates, minutes)),
                      "recompute_every_s": args.recompute_every,
                      "maintenance": {}, "deploy_jobs": [], "rates": []}
     stop_maintenance = threading.Event()
@@ -440,9 +447,9 @@ def main() -> None:
                                                            stop_maintenance)
                 print("maintenance:", json.dumps(results["maintenance"]), flush=True)
                 marker_day = date(1970, 1, 1)
-                for rate in rates:
-                    run = Run(source_dsn, warehouse_dsn, rate, args.minutes * 60, marker_day, args.recompute_every)
-                    print(f"{rate} tx/s for {args.minutes} min", flush=True)
+                for rate, duration in zip(rates, minutes):
+                    run = Run(source_dsn, warehouse_dsn, rate, duration * 60, marker_day, args.recompute_every)
+                    print(f"{rate} tx/s for {duration} min", flush=True)
                     run.start()
                     run.finish()
                     marker_day = run.marker_day
