@@ -126,7 +126,7 @@ def test_0005_moves_the_jsonb_changelog_into_the_per_table_logs_unchanged(empty_
         conn.execute(OLD_STYLE_CHANGES)
         before = conn.execute(read_back).fetchall()
 
-    assert deploy.migrate(warehouse_dsn, "warehouse") == ["0005_changelog_per_table"]
+    assert deploy.migrate(warehouse_dsn, "warehouse")[0] == "0005_changelog_per_table"
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
         deploy.apply_objects(conn, "warehouse")
         assert conn.execute("select relkind from pg_class where oid = 'staging.changelog'::regclass"

@@ -34,10 +34,13 @@ begin
     elsif part = 'fold' then
         -- Over the relation "changes" (the rows of a.changes since the watermark): add the net
         -- change into the maintained part, key by key; the unique index treats null keys as equal.
+        -- Returns where each written row is and whether it reached zero, for elt.fold_aggregates
+        -- to delete those by ctid (an index on the measures would make every update non-HOT).
         return format('insert into %s as t (%s, %s) select %s, %s from changes where %s'
-                      ' group by %s having %s on conflict (%s) do update set %s returning 1',
+                      ' group by %s having %s on conflict (%s) do update set %s returning t.ctid, %s as zero',
                       maintained, keys, measures, keys, sums, a.filter, keys, present, keys,
-                      elt.format_each(a.measures, '%1$I = t.%1$I + excluded.%1$I'));
+                      elt.format_each(a.measures, '%1$I = t.%1$I + excluded.%1$I'),
+                      elt.format_each(a.measures, 't.%I = 0', ' and '));
     elsif part = 'drop_zeros' then
         return format('delete from %s where %s', maintained, elt.format_each(a.measures, '%I = 0', ' and '));
     elsif part = 'reanchor' then

@@ -74,15 +74,16 @@ begin
                    a.name || '_recompute');
     execute format('create unique index if not exists %I on analytics.%I (%s) nulls not distinct',
                    a.name || '_hist_key', a.name || '_hist', key_list);
-    execute format('create table if not exists analytics.%I as select * from analytics.%I with no data',
-                   a.name || '_maintained', a.name || '_hist');
+    -- Folds update the same rows many times a second: room in every page keeps those updates
+    -- HOT (no index names a measure, unless ranked), so old versions are pruned in place; with
+    -- an index on the measures, 10 minutes at 500 tx/s left pending_items 8 times its size.
+    execute format('create table if not exists analytics.%I with (fillfactor = 50) as'
+                   ' select * from analytics.%I with no data', a.name || '_maintained', a.name || '_hist');
+    execute format('alter table analytics.%I set (fillfactor = 50)', a.name || '_maintained');
+    execute format('drop index if exists analytics.%I', a.name || '_maintained_zero');
     -- The fold upserts by key: null keys (orders without a delivery date) are one group.
     execute format('create unique index if not exists %I on analytics.%I (%s) nulls not distinct',
                    a.name || '_maintained_key', a.name || '_maintained', key_list);
-    -- Rows that reach zero are found and deleted through this index of (almost always) nothing.
-    execute format('create index if not exists %I on analytics.%I (%s) where %s',
-                   a.name || '_maintained_zero', a.name || '_maintained', key_list,
-                   elt.format_each(a.measures, '%I = 0', ' and '));
     if a.ranked then
         execute format('create index if not exists %I on analytics.%I (%I desc, %I asc nulls last)',
                        a.name || '_maintained_rank', a.name || '_maintained', a.measures[1], a.keys[1]);

@@ -17,10 +17,8 @@ declare
     changes bigint := 0;
     written bigint := 0;
     grp record;
-    a elt.aggregate;
+    folded_rows record;
     statement text;
-    counts bigint[];
-    removed bigint;
 begin
     if current_setting('transaction_isolation') not in ('repeatable read', 'serializable') then
         raise exception 'elt.fold_aggregates needs a repeatable read transaction'
@@ -34,19 +32,21 @@ begin
         where fold_aggregates.names is null or g.name = any(fold_aggregates.names)
         group by g.changes, w.snapshot::text
     loop
-        select format('with changes as materialized (select * from %s($1)), %s select array[%s]::bigint[]',
+        -- One statement reads the changes once and folds them into every aggregate of the group;
+        -- it returns, per aggregate, the rows written and those that reached zero.
+        select format('with changes as materialized (select * from %s($1)), %s %s',
                       grp.changes,
                       string_agg(format('folded_%s as (%s)', u.n, elt.aggregate_sql(g, 'fold')), ', ' order by u.n),
-                      string_agg(format('(select count(*) from folded_%s)', u.n), ', ' order by u.n))
+                      string_agg(format('select %L as name, (select count(*) from folded_%s) as rows,'
+                                        ' array(select f.ctid from folded_%s as f where f.zero) as zeros',
+                                        g.name, u.n, u.n), ' union all ' order by u.n))
         into statement
         from elt.aggregate as g
         join unnest(grp.names) with ordinality as u (name, n) on u.name = g.name;
-        execute statement into counts using grp.since;
-        written := written + (select sum(c) from unnest(counts) as c);
-        for a in select * from elt.aggregate as g where g.name = any(grp.names) loop
-            execute elt.aggregate_sql(a, 'drop_zeros');
-            get diagnostics removed = row_count;
-            written := written + removed;
+        for folded_rows in execute statement using grp.since loop
+            execute format('delete from analytics.%I where ctid = any($1)', folded_rows.name || '_maintained')
+                using folded_rows.zeros;
+            written := written + folded_rows.rows + cardinality(folded_rows.zeros);
         end loop;
         folded := folded || grp.names;
         changes := greatest(changes, coalesce(through - grp.since_id, 0));
