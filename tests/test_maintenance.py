@@ -170,13 +170,15 @@ def test_maintain_folds_every_interval_and_a_second_run_steps_aside(source, ware
     assert check_in_one_snapshot(warehouse) == {}
 
 
-def test_a_round_with_no_new_change_does_nothing(source, warehouse, replicated):
+def test_a_round_with_no_new_change_folds_nothing_and_says_the_part_is_current(source, warehouse, replicated):
     some_orders(source, replicated, orders=5)
     warehouse.execute("call elt.maintain(run_for => '0 seconds')")
     before = watermarks(warehouse)
+    warehouse.execute("update elt.watermark set as_of = as_of - interval '1 minute'")
     warehouse.execute("call elt.maintain(run_for => '0 seconds')")
     assert watermarks(warehouse) == before
     assert warehouse.execute("select count(*) from elt.fold_log").fetchone()[0] == 1
+    assert warehouse.execute("select bool_and(as_of > now() - interval '5 seconds') from elt.watermark").fetchone()[0]
     assert {lag for lag, in warehouse.execute("select extract(epoch from fold_lag) from analytics.freshness")} == {0}
 
 

@@ -46,7 +46,8 @@ comment on table elt.watermark is
 comment on column elt.watermark.aggregate is 'Aggregate name (elt.aggregate).';
 comment on column elt.watermark.snapshot is
     'Snapshot of the last fold or rebuild: changelog entries whose xact_id is not visible in it come after the watermark (see analytics.<aggregate>_delta).';
-comment on column elt.watermark.as_of is 'Start of the transaction that last moved the watermark: the maintained part is the answer as of then.';
+comment on column elt.watermark.as_of is
+    'When the maintained part was last known to be the answer: the start of the fold or rebuild that moved the watermark, or a later maintenance round that found no new change.';
 comment on column elt.watermark.changes_through is
     'Newest changelog id drawn when the watermark moved (staging.last_change_id()): what is pending is roughly the ids drawn since.';
 comment on column elt.watermark.rebuilt_at is 'Start of the last full rebuild (elt.rebuild); null before the first.';
