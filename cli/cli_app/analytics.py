@@ -65,7 +65,7 @@ class RefreshResult:
     watermark: dict | None = None
 
 
-def refresh_log_layout(conn: psycopg.Connection) -> dict[str, str | None] | None:
+def rebuild_log_layout(conn: psycopg.Connection) -> dict[str, str | None] | None:
     if not relation_exists(conn, "elt.rebuild_log"):
         return None
     cols = columns(conn, "elt", "rebuild_log")
@@ -81,7 +81,7 @@ def refresh_log_layout(conn: psycopg.Connection) -> dict[str, str | None] | None
 def last_refreshes(conn: psycopg.Connection) -> list[dict] | None:
     """The newest elt.rebuild_log row per aggregate (or overall, without a name column), with
     its duration when start and end columns exist; None when there is no log."""
-    layout = refresh_log_layout(conn)
+    layout = rebuild_log_layout(conn)
     if layout is None:
         return None
     order = layout["order"]
