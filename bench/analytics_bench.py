@@ -24,6 +24,7 @@ import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "cli"))
+from benchlib import wait_synced  # noqa: E402
 from cli_app import deploy, generate  # noqa: E402
 
 PG_DIR = REPO / ".pg-bench"
@@ -53,19 +54,6 @@ def timed(conn, statement: str, runs: int) -> dict:
         conn.execute(statement).fetchall()
         times.append(time.perf_counter() - started)
     return {"median_s": round(statistics.median(times), 4), "runs": [round(t, 4) for t in times]}
-
-
-def wait_for_apply(source, warehouse, timeout: float = 1800) -> float:
-    started = time.monotonic()
-    while warehouse.execute("select count(*) from pg_subscription_rel r join pg_subscription s"
-                            " on s.oid = r.srsubid where s.subname = %s and r.srsubstate <> 'r'",
-                            [SUBSCRIPTION]).fetchone()[0]:
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("initial copy")
-        time.sleep(1)
-    lsn = source.execute("select pg_current_wal_lsn()::text").fetchone()[0]
-    generate.wait_for_apply(source, lsn, timeout)
-    return time.monotonic() - started
 
 
 def change_orders(source, n: int, seed: int) -> None:
@@ -126,7 +114,7 @@ def main() -> None:
             results["load"] = {"orders": report.orders, "items": report.items, "seconds": round(report.seconds, 1)}
             print(f"loaded {report.orders} orders, {report.items} items in {report.seconds:.0f}s", flush=True)
             deploy.subscribe(warehouse, deploy.subscription_conninfo(source_dsn, password), name=SUBSCRIPTION)
-            results["initial_copy_s"] = round(wait_for_apply(source, warehouse), 1)
+            results["initial_copy_s"] = round(wait_synced(source, warehouse, SUBSCRIPTION), 1)
             print(f"initial copy done in {results['initial_copy_s']}s", flush=True)
             warehouse.execute("vacuum analyze")
 
@@ -144,7 +132,7 @@ def main() -> None:
                 warehouse.execute("call elt.rebuild_all()")
                 n = int(args.orders * share)
                 change_orders(source, n, seed=int(share * 10_000))
-                wait_for_apply(source, warehouse)
+                wait_synced(source, warehouse, SUBSCRIPTION)
                 entries = warehouse.execute(
                     "select count(*) from staging.changelog where xact_id >= (select min(pg_snapshot_xmin(snapshot))"
                     " from elt.watermark)").fetchone()[0]

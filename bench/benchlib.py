@@ -4,6 +4,7 @@ machine) and fresh databases on it."""
 
 import os
 import subprocess
+import time
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,3 +51,18 @@ def restart() -> None:
     """Stop and start the bench pair, data kept (pg_cron's launcher attaches at start)."""
     for action in ("down", "up"):
         subprocess.run([str(REPO / "scripts" / "pg.sh"), action], env=ENV, check=True)
+
+
+def wait_synced(source, warehouse, subscription: str, timeout: float = 3600) -> float:
+    """Until the subscription's initial copy is over and the apply worker has caught up with the
+    source; returns the seconds it took."""
+    from cli_app import generate
+    started = time.monotonic()
+    while warehouse.execute("select count(*) from pg_subscription_rel r join pg_subscription s"
+                            " on s.oid = r.srsubid where s.subname = %s and r.srsubstate <> 'r'",
+                            [subscription]).fetchone()[0]:
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("initial copy")
+        time.sleep(1)
+    generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0], timeout)
+    return time.monotonic() - started

@@ -68,18 +68,6 @@ def plain(value):
     return value
 
 
-def wait_synced(source, warehouse, timeout: float = 3600) -> float:
-    started = time.monotonic()
-    while warehouse.execute("select count(*) from pg_subscription_rel r join pg_subscription s"
-                            " on s.oid = r.srsubid where s.subname = %s and r.srsubstate <> 'r'",
-                            [SUBSCRIPTION]).fetchone()[0]:
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("initial copy")
-        time.sleep(1)
-    generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0], timeout)
-    return time.monotonic() - started
-
-
 class Cpu:
     """CPU since the last call: the machine's busy share of all cores (/proc/stat), and the cores
     each cluster used: its postmaster, its live children, and through the postmaster's cutime
@@ -511,7 +499,7 @@ def prepare(orders: int, results: dict) -> tuple[str, str]:
         print(f"loaded {report.orders} orders, {report.items} items in {report.seconds:.0f}s", flush=True)
         source.execute("vacuum analyze")
         deploy.subscribe(warehouse, deploy.subscription_conninfo(source_dsn, password), name=SUBSCRIPTION)
-        results["initial_copy_s"] = round(wait_synced(source, warehouse), 1)
+        results["initial_copy_s"] = round(benchlib.wait_synced(source, warehouse, SUBSCRIPTION), 1)
         warehouse.execute("vacuum analyze")
         rebuild = "call elt.rebuild_all()"
         started = time.perf_counter()
