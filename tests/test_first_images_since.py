@@ -1,5 +1,6 @@
-"""functions/warehouse/staging/first_images_since.sql: every key touched after a watermark, with
-its row as of the watermark (null: none then), read from the table's log after real replication."""
+"""functions/warehouse/staging/first_images_since.sql and first_touches_sql.sql: every key touched
+after a watermark, with its row as of the watermark (null: none then) and as it is now (null:
+none now), read from the table's log after real replication."""
 
 
 def rows_as_jsonb(warehouse, table, key):
@@ -9,6 +10,13 @@ def rows_as_jsonb(warehouse, table, key):
 def first_images(warehouse, since, table, key):
     return dict(warehouse.execute("select key, image from staging.first_images_since(%s::pg_snapshot, %s, %s)",
                                   [since, table, key]).fetchall())
+
+
+def newest_images(warehouse, since, table, key):
+    statement = warehouse.execute("select staging.first_touches_sql(%s::pg_snapshot, %s, %s)",
+                                  [since, table, key]).fetchone()[0]
+    return dict(warehouse.execute(f"select key, case when exists_now then to_jsonb(image_now) end"
+                                  f" from ({statement}) as f").fetchall())
 
 
 def test_each_touched_key_gets_its_row_as_of_the_watermark(source, warehouse, replication):
@@ -40,6 +48,10 @@ def test_each_touched_key_gets_its_row_as_of_the_watermark(source, warehouse, re
 
     assert first_images(warehouse, watermark, "customers", "customer_id") == {
         1: then[1], 2: then[2], 20: None, 4: None, 5: None, 6: then[6]}
+    # The newest image of each touched key is its row now, so the deltas need not look it up.
+    now = rows_as_jsonb(warehouse, "customers", "customer_id")
+    assert newest_images(warehouse, watermark, "customers", "customer_id") == {
+        key: now.get(key) for key in (1, 2, 20, 4, 5, 6)}
     # Unchanged tables and a watermark taken now have nothing to say.
     assert first_images(warehouse, watermark, "products", "product_id") == {}
     now = warehouse.execute("select pg_current_snapshot()::text").fetchone()[0]
@@ -57,3 +69,5 @@ def test_a_key_changed_within_one_source_transaction_keeps_both_keys(source, war
     replication.catch_up()
 
     assert first_images(warehouse, watermark, "orders", "order_id") == {7: then[7], 8: None}
+    now = rows_as_jsonb(warehouse, "orders", "order_id")
+    assert newest_images(warehouse, watermark, "orders", "order_id") == {7: now[7], 8: None}

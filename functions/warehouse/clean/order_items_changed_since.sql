@@ -13,30 +13,27 @@
 -- An item that left an affected order or a product changed itself, so it is touched.
 -- One statement, keys-driven index lookups only (see clean.order_states_sql).
 
-create or replace function clean.order_items_changed_since(since pg_snapshot)
-returns table (side integer, order_item_id bigint, product_id bigint, quantity integer, order_status text)
-language plpgsql stable
--- Keyed lookups, where parallel workers and JIT only cost.
-set max_parallel_workers_per_gather = 0
-set jit = off
-as $$
-begin
-    return query execute format($q$
+create or replace function clean.order_items_changed_since_sql(since pg_snapshot)
+returns text
+language sql immutable as $fn$
+    select format($q$
         with item_firsts as materialized (%1$s),
         product_firsts as materialized (%2$s),
         products_flipped as materialized (
-            select f.key
-            from product_firsts as f
-            where f.existed <> exists (select from operations.products as p where p.product_id = f.key)
+            select f.key from product_firsts as f where f.existed <> f.exists_now
         ),
+        -- A changed item's current row is its log's newest image; only the items of a product
+        -- that appeared or disappeared are looked up.
         touched_now as materialized (
-            select i.order_item_id, i.order_id, i.product_id, i.quanity
-            from operations.order_items as i
-            where i.order_item_id = any(array(select f.key from item_firsts as f))
-            union
+            select (f.image_now).order_item_id, (f.image_now).order_id, (f.image_now).product_id,
+                   (f.image_now).quanity
+            from item_firsts as f
+            where f.exists_now
+            union all
             select i.order_item_id, i.order_id, i.product_id, i.quanity
             from operations.order_items as i
             where i.product_id = any(array(select f.key from products_flipped as f))
+              and not exists (select from item_firsts as f where f.key = i.order_item_id)
         ),
         touched_then as materialized (
             select (f.image).order_item_id, (f.image).order_id, (f.image).product_id, (f.image).quanity
@@ -47,12 +44,15 @@ begin
             from touched_now as n
             where not exists (select from item_firsts as f where f.key = n.order_item_id)
         ),
-        products_now as materialized (
+        -- The products not changed since, which exist now exactly when they did then.
+        products_unchanged as materialized (
             select p.product_id
             from operations.products as p
             where p.product_id = any(array(select n.product_id from touched_now as n
                                            union
-                                           select t.product_id from touched_then as t))
+                                           select t.product_id from touched_then as t
+                                           except
+                                           select f.key from product_firsts as f))
         ),
         %3$s,
         changed_orders as materialized (
@@ -73,16 +73,18 @@ begin
         select 1, n.order_item_id, n.product_id, n.quanity, s.status_now
         from touched_now as n
         left join order_states as s on s.order_id = n.order_id
-        where clean.order_item_rule(n.quanity, n.product_id in (select p.product_id from products_now as p),
+        -- A product changed since existed, and exists, as its log says.
+        left join product_firsts as pn on pn.key = n.product_id
+        where clean.order_item_rule(n.quanity,
+                                    coalesce(pn.exists_now, n.product_id in (select p.product_id from products_unchanged as p)),
                                     s.known_now, s.rule_now is null) is null
         union all
         select -1, t.order_item_id, t.product_id, t.quanity, s.status_then
         from touched_then as t
         left join order_states as s on s.order_id = t.order_id
-        left join product_firsts as pf on pf.key = t.product_id
-        -- A product changed since existed then as its log says; any other as it does now.
+        left join product_firsts as pt on pt.key = t.product_id
         where clean.order_item_rule(t.quanity,
-                                    coalesce(pf.existed, t.product_id in (select p.product_id from products_now as p)),
+                                    coalesce(pt.existed, t.product_id in (select p.product_id from products_unchanged as p)),
                                     s.known_then, s.rule_then is null) is null
         union all
         select s.side, u.order_item_id, u.product_id, u.quanity, s.status
@@ -94,7 +96,21 @@ begin
         $q$,
         staging.first_touches_sql(since, 'order_items', 'order_item_id'),
         staging.first_touches_sql(since, 'products', 'product_id'),
-        clean.order_states_sql(since, 'select n.order_id from touched_now as n union select t.order_id from touched_then as t'));
+        clean.order_states_sql(since, 'select n.order_id from touched_now as n union select t.order_id from touched_then as t'))
+$fn$;
+
+comment on function clean.order_items_changed_since_sql(pg_snapshot) is
+    'The statement clean.order_items_changed_since runs for a watermark, as text: to EXPLAIN it.';
+
+create or replace function clean.order_items_changed_since(since pg_snapshot)
+returns table (side integer, order_item_id bigint, product_id bigint, quantity integer, order_status text)
+language plpgsql stable
+-- Keyed lookups, where parallel workers and JIT only cost.
+set max_parallel_workers_per_gather = 0
+set jit = off
+as $$
+begin
+    return query execute clean.order_items_changed_since_sql(since);
 end
 $$;
 

@@ -19,9 +19,7 @@ language sql immutable as $$
         customer_firsts as materialized (%2$s),
         -- Only a customer's existence matters to its orders' validity: a new name costs nothing.
         customers_flipped as materialized (
-            select f.key
-            from customer_firsts as f
-            where f.existed <> exists (select from operations.customers as c where c.customer_id = f.key)
+            select f.key from customer_firsts as f where f.existed <> f.exists_now
         ),
         affected_orders as materialized (
             select f.key as order_id from order_firsts as f
@@ -35,10 +33,17 @@ language sql immutable as $$
             union
             select m.order_id from (%3$s) as m (order_id) where m.order_id is not null
         ),
+        -- A changed order's current row is its log's newest image; only the others are looked up.
         orders_now as materialized (
-            select o.order_id, o.order_date, o.delivery_date, o.customer_id, o.status::text as status, o.created_at
+            select (f.image_now).order_id, (f.image_now).order_date, (f.image_now).delivery_date,
+                   (f.image_now).customer_id, (f.image_now).status::text as status, (f.image_now).created_at
+            from order_firsts as f
+            where f.exists_now
+            union all
+            select o.order_id, o.order_date, o.delivery_date, o.customer_id, o.status::text, o.created_at
             from operations.orders as o
-            where o.order_id = any(array(select n.order_id from orders_needed as n))
+            where o.order_id = any(array(select n.order_id from orders_needed as n
+                                         where not exists (select from order_firsts as f where f.key = n.order_id)))
         ),
         orders_then as materialized (
             select (f.image).order_id, (f.image).order_date, (f.image).delivery_date, (f.image).customer_id,
@@ -50,28 +55,32 @@ language sql immutable as $$
             from orders_now as n
             where not exists (select from order_firsts as f where f.key = n.order_id)
         ),
-        customers_now as materialized (
+        -- The customers not changed since, which exist now exactly when they did then.
+        customers_unchanged as materialized (
             select c.customer_id
             from operations.customers as c
             where c.customer_id = any(array(select n.customer_id from orders_now as n
                                             union
-                                            select t.customer_id from orders_then as t))
+                                            select t.customer_id from orders_then as t
+                                            except
+                                            select f.key from customer_firsts as f))
         ),
         order_states as materialized (
             select k.order_id,
                    n.order_id is not null as known_now, n.status as status_now,
                    n.delivery_date as delivery_date_now, n.customer_id as customer_id_now,
-                   clean.order_rule(n.customer_id in (select c.customer_id from customers_now as c),
+                   clean.order_rule(coalesce(cn.exists_now, n.customer_id in (select c.customer_id from customers_unchanged as c)),
                                     n.status, n.order_date, n.delivery_date, n.created_at) as rule_now,
                    t.order_id is not null as known_then, t.status as status_then,
                    t.delivery_date as delivery_date_then, t.customer_id as customer_id_then,
-                   -- A customer changed since existed then as its log says; any other as it does now.
-                   clean.order_rule(coalesce(cf.existed, t.customer_id in (select c.customer_id from customers_now as c)),
+                   clean.order_rule(coalesce(ct.existed, t.customer_id in (select c.customer_id from customers_unchanged as c)),
                                     t.status, t.order_date, t.delivery_date, t.created_at) as rule_then
             from orders_needed as k
             left join orders_now as n on n.order_id = k.order_id
             left join orders_then as t on t.order_id = k.order_id
-            left join customer_firsts as cf on cf.key = t.customer_id
+            -- A customer changed since existed, and exists, as its log says.
+            left join customer_firsts as cn on cn.key = n.customer_id
+            left join customer_firsts as ct on ct.key = t.customer_id
         )
         $q$,
         staging.first_touches_sql(since, 'orders', 'order_id'),

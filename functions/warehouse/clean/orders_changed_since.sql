@@ -8,15 +8,10 @@
 -- (keys-driven index lookups), so it costs in proportion to the changes, not the tables.
 -- Stable: it sees the snapshot of the query calling it, the one that reads the maintained part.
 
-create or replace function clean.orders_changed_since(since pg_snapshot)
-returns table (side integer, order_id bigint, delivery_date date, customer_id bigint, status text)
-language plpgsql stable
--- Keyed lookups, where parallel workers and JIT only cost.
-set max_parallel_workers_per_gather = 0
-set jit = off
-as $$
-begin
-    return query execute format($q$
+create or replace function clean.orders_changed_since_sql(since pg_snapshot)
+returns text
+language sql immutable as $fn$
+    select format($q$
         with %s,
         changed as (
             select s.*, s.known_now and s.rule_now is null as counts_now,
@@ -34,7 +29,21 @@ begin
         where s.counts_then
           and (s.counts_now, s.delivery_date_now, s.customer_id_now, s.status_now)
               is distinct from (true, s.delivery_date_then, s.customer_id_then, s.status_then)
-        $q$, clean.order_states_sql(since));
+        $q$, clean.order_states_sql(since))
+$fn$;
+
+comment on function clean.orders_changed_since_sql(pg_snapshot) is
+    'The statement clean.orders_changed_since runs for a watermark, as text: to EXPLAIN it.';
+
+create or replace function clean.orders_changed_since(since pg_snapshot)
+returns table (side integer, order_id bigint, delivery_date date, customer_id bigint, status text)
+language plpgsql stable
+-- Keyed lookups, where parallel workers and JIT only cost.
+set max_parallel_workers_per_gather = 0
+set jit = off
+as $$
+begin
+    return query execute clean.orders_changed_since_sql(since);
 end
 $$;
 
