@@ -5,11 +5,14 @@
 -- the watermark: known (had a row), rule (clean.order_rule's verdict, null when clean), status,
 -- delivery_date, customer_id. An order that left such a customer changed itself, so it is
 -- affected already; an order not affected is the same on both sides.
--- Only the log entries after the watermark and the rows of their keys are read, each set
--- materialized and looked up by key with "= any(array(...))": index lookups whatever the table
--- size, where a join on an estimated CTE may scan the table. The caller embeds the text in one
--- statement, planned once for its own bound (staging.first_touches_sql), with no jsonb between
--- steps: at 1M orders this ran 3.4x faster than the jsonb maps it replaced.
+-- Only the log entries after the watermark are read, and the rows of keys the log cannot answer
+-- for (orders of a customer that appeared or disappeared, orders more_orders adds, customers'
+-- existence), each set materialized and looked up by key with "= any(array(...))": index
+-- lookups whatever the table size, where a join on an estimated CTE may scan the table. The
+-- caller embeds the text in one statement, planned once for its own bound
+-- (staging.first_touches_sql), with typed rows throughout: at 1M orders the orders delta of
+-- 1000 changed orders runs in 6-8 ms, against 31 ms for the jsonb maps passed between the
+-- keyed functions it replaced.
 
 create or replace function clean.order_states_sql(since pg_snapshot, more_orders text default 'select null::bigint where false')
 returns text
