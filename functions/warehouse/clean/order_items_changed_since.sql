@@ -63,12 +63,19 @@ language sql immutable as $fn$
                   is distinct from (s.known_then, s.rule_then is null, s.status_then)
         ),
         untouched_items as materialized (
-            select i.order_item_id, i.order_id, i.product_id, i.quanity,
-                   exists (select from operations.products as p where p.product_id = i.product_id) as product_known
+            select i.order_item_id, i.order_id, i.product_id, i.quanity
             from operations.order_items as i
             where i.order_id = any(array(select o.order_id from changed_orders as o))
               and not exists (select from touched_now as t where t.order_item_id = i.order_item_id)
               and not exists (select from item_firsts as f where f.key = i.order_item_id)
+        ),
+        -- Their products did not appear or disappear since (else the items would be touched), so
+        -- they exist now as they did then: looked up by key, where an EXISTS per item was
+        -- planned as a scan of every product (4 ms a fold at 10M orders, whatever its size).
+        untouched_products as materialized (
+            select p.product_id
+            from operations.products as p
+            where p.product_id = any(array(select distinct u.product_id from untouched_items as u))
         )
         select 1, n.order_item_id, n.product_id, n.quanity, s.status_now
         from touched_now as n
@@ -92,7 +99,8 @@ language sql immutable as $fn$
         join changed_orders as o on o.order_id = u.order_id
         cross join lateral (values (1, o.known_now, o.clean_now, o.status_now),
                                    (-1, o.known_then, o.clean_then, o.status_then)) as s (side, known, clean, status)
-        where clean.order_item_rule(u.quanity, u.product_known, s.known, s.clean) is null
+        where clean.order_item_rule(u.quanity, u.product_id in (select p.product_id from untouched_products as p),
+                                    s.known, s.clean) is null
         $q$,
         staging.first_touches_sql(since, 'order_items', 'order_item_id'),
         staging.first_touches_sql(since, 'products', 'product_id'),
