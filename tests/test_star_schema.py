@@ -5,6 +5,8 @@ ranges neither overlap nor leave a gap the source did not have, and the dimensio
 moment recorded during the test are what the source held then."""
 
 import os
+import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -484,3 +486,24 @@ def test_the_advance_reads_the_changed_keys_by_index_not_the_tables(source, ware
                              ).fetchone()[0]
     assert star_mismatches(warehouse) == {}
 
+
+
+def test_maintain_advances_the_star_once_a_second_and_folds_in_between(source, warehouse, replicated):
+    source.execute("insert into operations.customers (customer_id, customer_name) values (1, 'Ana Silva')")
+    with psycopg.connect(warehouse.info.dsn, password=warehouse.info.password, autocommit=True) as runner:
+        thread = threading.Thread(target=runner.execute,
+                                  args=("call elt.maintain(run_for => '2.5 seconds', fold_every => '0.1 seconds')",))
+        thread.start()
+        order_id = 0
+        while thread.is_alive():
+            order_id += 1
+            source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
+                           " values (%s, '2026-01-01', 1, 'PENDING')", [order_id])
+            time.sleep(0.1)
+        thread.join()
+    advances, folds = warehouse.execute("select (select count(*) from elt.star_log where error is null),"
+                                        " (select count(*) from elt.fold_log where error is null)").fetchone()
+    assert 2 <= advances <= 4 and folds > 2 * advances
+    replicated.catch_up()
+    warehouse.execute("call elt.advance_star()")
+    assert star_mismatches(warehouse) == {}
