@@ -340,6 +340,7 @@ def test_scheduling_needs_pg_cron_and_says_so(warehouse):
 
 
 JOBS = {"maintain-aggregates": ("* * * * *", "call elt.maintain()"),
+        "advance-star-tables": ("* * * * *", "call elt.maintain_star()"),
         "rebuild-aggregates": ("17 2 * * *", "call elt.rebuild_all()"),
         "purge-elt-logs": ("17 3 * * *", "call elt.purge()")}
 

@@ -1,4 +1,4 @@
-"""The star schema (migrations/warehouse/0008_star_schema.sql, elt.advance_star_tables): after
+"""The star schema (migrations/warehouse/0009_star_schema.sql, elt.advance_star_tables): after
 random changes at the source that go through the real replication, with advances at random
 points, every star table equals its from-scratch specification, its keys hold, the type-2
 ranges neither overlap nor leave a gap the source did not have, and the dimensions as of every
@@ -180,7 +180,7 @@ def advance(warehouse: psycopg.Connection, how: str | None) -> None:
     if how == "advance":
         warehouse.execute("call elt.advance_star()")
     elif how == "round":
-        warehouse.execute("call elt.maintain(run_for => '0 seconds')")
+        warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
 
 
 # What each dimension should hold for the rows of the source at a moment, read from the
@@ -426,12 +426,12 @@ def test_the_calendar_covers_the_facts_dates_with_iso_weeks(source, warehouse, r
     assert days == expected
 
 
-def test_a_maintenance_round_advances_the_star_and_a_failing_advance_keeps_the_fold(source, warehouse, replicated):
+def test_a_star_round_advances_the_star_and_a_failing_advance_changes_nothing(source, warehouse, replicated):
     source.execute("insert into operations.customers (customer_id, customer_name) values (1, 'Ana Silva')")
     source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
                    " values (1, '2026-01-01', 1, 'PENDING')")
     replicated.catch_up()
-    warehouse.execute("call elt.maintain(run_for => '0 seconds')")
+    warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
     assert warehouse.execute("select count(*) from analytics.fct_order").fetchone()[0] == 1
 
     # A calendar that refuses new days makes the next advance fail.
@@ -439,14 +439,15 @@ def test_a_maintenance_round_advances_the_star_and_a_failing_advance_keeps_the_f
     source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
                    " values (2, '2026-02-01', 1, 'PENDING')")
     replicated.catch_up()
-    warehouse.execute("call elt.maintain(run_for => '0 seconds')")
+    warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
+    warehouse.execute("call elt.fold()")
     assert warehouse.execute("select error is not null from elt.star_log order by advance_id desc limit 1"
                              ).fetchone()[0]
     assert warehouse.execute("select count(*) from analytics.fct_order").fetchone()[0] == 1
     assert warehouse.execute("select open_orders from analytics.open_orders_maintained").fetchall() == [(2,)]
 
     warehouse.execute("alter table analytics.dim_date drop constraint refuse")
-    warehouse.execute("call elt.maintain(run_for => '0 seconds')")
+    warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
     assert warehouse.execute("select count(*) from analytics.fct_order").fetchone()[0] == 2
     assert star_mismatches(warehouse) == {}
 
@@ -488,19 +489,25 @@ def test_the_advance_reads_the_changed_keys_by_index_not_the_tables(source, ware
 
 
 
-def test_maintain_advances_the_star_once_a_second_and_folds_in_between(source, warehouse, replicated):
+def test_the_star_advances_once_a_second_beside_the_folds_and_neither_waits_for_the_other(source, warehouse,
+                                                                                       replicated):
     source.execute("insert into operations.customers (customer_id, customer_name) values (1, 'Ana Silva')")
-    with psycopg.connect(warehouse.info.dsn, password=warehouse.info.password, autocommit=True) as runner:
-        thread = threading.Thread(target=runner.execute,
-                                  args=("call elt.maintain(run_for => '2.5 seconds', fold_every => '0.1 seconds')",))
+    calls = ("call elt.maintain_star(run_for => '2.5 seconds')",
+             "call elt.maintain(run_for => '2.5 seconds', fold_every => '0.1 seconds')")
+    runners = [psycopg.connect(warehouse.info.dsn, password=warehouse.info.password, autocommit=True)
+               for _ in calls]
+    threads = [threading.Thread(target=runner.execute, args=(call,)) for runner, call in zip(runners, calls)]
+    for thread in threads:
         thread.start()
-        order_id = 0
-        while thread.is_alive():
-            order_id += 1
-            source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
-                           " values (%s, '2026-01-01', 1, 'PENDING')", [order_id])
-            time.sleep(0.1)
+    order_id = 0
+    while any(thread.is_alive() for thread in threads):
+        order_id += 1
+        source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
+                       " values (%s, '2026-01-01', 1, 'PENDING')", [order_id])
+        time.sleep(0.1)
+    for thread, runner in zip(threads, runners):
         thread.join()
+        runner.close()
     advances, folds = warehouse.execute("select (select count(*) from elt.star_log where error is null),"
                                         " (select count(*) from elt.fold_log where error is null)").fetchone()
     assert 2 <= advances <= 4 and folds > 2 * advances

@@ -4,7 +4,7 @@
 -- elt.star_watermark to this transaction's snapshot, and move the watermark, all at once, so a
 -- reader sees the tables and the watermark of one advance. It reads the log entries after the
 -- watermark and, by key, the rows they may have changed, so it costs what changed (about 0.12
--- ms per change at 1M orders): run once a second by elt.maintain, the star tables follow the
+-- ms per change at 1M orders): run once a second by elt.maintain_star, the star tables follow the
 -- replicated data within about a second. The first advance reads the whole log: that is the
 -- initial build (183 s for the 6M entries of 1M orders).
 -- Which facts a change may affect:
@@ -186,4 +186,4 @@ end
 $$;
 
 comment on function elt.advance_star_tables() is
-    'Advance the star tables (analytics.dim_customer, dim_product, dim_date, fct_order, fct_order_item and clean.order_milestones) from elt.star_watermark to the current repeatable read snapshot, and move the watermark; logs to elt.star_log. Use elt.advance_star or elt.maintain.';
+    'Advance the star tables (analytics.dim_customer, dim_product, dim_date, fct_order, fct_order_item and clean.order_milestones) from elt.star_watermark to the current repeatable read snapshot, and move the watermark; logs to elt.star_log. Use elt.advance_star or elt.maintain_star.';

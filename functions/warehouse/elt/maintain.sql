@@ -12,11 +12,7 @@
 -- thousands of changes, and the answers' p99 with it) and no overlap.
 -- Each round is one REPEATABLE READ transaction (elt.begin_maintenance), committed before the
 -- next: an aggregate whose pending changes would cost more to fold than its last rebuild took
--- (a bulk load) is rebuilt, the others are folded (elt.maintain_round); then, once a second,
--- the star tables (analytics.dim_*, analytics.fct_*) advance to the same snapshot
--- (elt.advance_star_tables). Not every round: an advance writes every changed fact (about
--- 0.12 ms per change at 1M orders, several times a fold's), analysts' ad-hoc queries can take a
--- second of lag, and the folds keep their cadence.
+-- (a bulk load) is rebuilt, the others are folded (elt.maintain_round).
 -- A round that fails is logged in elt.fold_log with its error and changes nothing; the next
 -- round tries again. A session advisory lock keeps a second run from starting beside the first
 -- (it returns at once); it is released at the end, or with the session if the run is killed.
@@ -30,7 +26,6 @@ declare
     next_at timestamptz;
     started timestamptz;
     failure text;
-    star_due timestamptz := '-infinity';
 begin
     if not pg_try_advisory_lock(hashtext('elt.maintain')) then
         raise notice 'elt.maintain is already running in another session';
@@ -48,19 +43,6 @@ begin
             values (started, clock_timestamp(), array(select g.name from elt.aggregate as g order by g.name), 0, 0,
                     failure);
         end;
-        -- The star tables advance in the same round, on their own: a failure there is logged
-        -- and leaves the aggregates' fold in place.
-        if clock_timestamp() >= star_due then
-            star_due := clock_timestamp() + interval '1 second';
-            started := clock_timestamp();
-            begin
-                perform elt.advance_star_tables();
-            exception when others then
-                get stacked diagnostics failure = message_text;
-                insert into elt.star_log (started_at, finished_at, changes, rows_written, error)
-                values (started, clock_timestamp(), 0, 0, failure);
-            end;
-        end if;
         commit;
         exit when next_at >= stop_at;
         perform pg_sleep(greatest(0, extract(epoch from next_at - clock_timestamp())));
@@ -70,7 +52,7 @@ end
 $$;
 
 comment on procedure elt.maintain(interval, interval) is
-    'Fold (or, where folding would cost more, rebuild) every aggregate every fold_every (0.1 s), and advance the star tables once a second, for run_for (default: until the next minute starts), each round in its own repeatable read transaction; one run at a time. The pg_cron job maintain-aggregates calls it every minute.';
+    'Fold (or, where folding would cost more, rebuild) every aggregate every fold_every (0.1 s) for run_for (default: until the next minute starts), each round in its own repeatable read transaction; one run at a time. The pg_cron job maintain-aggregates calls it every minute.';
 
 create or replace function elt.maintain_round()
 returns void

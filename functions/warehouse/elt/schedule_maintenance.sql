@@ -1,6 +1,7 @@
 -- elt.schedule_maintenance
 -- The pg_cron jobs of the analytics, each named for what it does:
 --   maintain-aggregates  every minute: call elt.maintain() (folds about every second)
+--   advance-star-tables  every minute: call elt.maintain_star() (advances once a second)
 --   rebuild-aggregates   nightly: call elt.rebuild_all() (re-anchors every maintained part)
 --   purge-elt-logs       daily: call elt.purge()
 -- A job that exists keeps its schedule (someone may have chosen it), unless replace is true.
@@ -21,6 +22,7 @@ begin
     for job in
         select * from (values
             ('maintain-aggregates', '* * * * *', 'call elt.maintain()'),
+            ('advance-star-tables', '* * * * *', 'call elt.maintain_star()'),
             ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()'),
             ('purge-elt-logs', '17 3 * * *', 'call elt.purge()')
         ) as j (name, schedule, command)
@@ -33,4 +35,4 @@ end
 $$;
 
 comment on procedure elt.schedule_maintenance(boolean) is
-    'Schedule the pg_cron jobs maintain-aggregates (every minute), rebuild-aggregates (nightly) and purge-elt-logs (daily), keeping existing schedules unless replace; needs pg_cron in this database.';
+    'Schedule the pg_cron jobs maintain-aggregates and advance-star-tables (every minute), rebuild-aggregates (nightly) and purge-elt-logs (daily), keeping existing schedules unless replace; needs pg_cron in this database.';

@@ -1,7 +1,7 @@
--- 0008_star_schema
+-- 0009_star_schema
 -- The star schema analysts join: dimensions with history (type-2), facts at their grain, and
 -- the calendar. They are tables advanced from the change logs by elt.advance_star (once a
--- second, in elt.maintain's rounds), not views: the history lives in the logs, and recomputing
+-- second, by elt.maintain_star), not views: the history lives in the logs, and recomputing
 -- a type-2 dimension or the statuses' first times from about 6M log entries at 1M orders on
 -- every read would cost seconds, while advancing them costs what changed since the last round.
 -- They are also the history of record: elt.purge drops log entries older than a week, and what
