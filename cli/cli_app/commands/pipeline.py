@@ -50,6 +50,13 @@ def deploy(source_schema, subscribe):
         click.echo(f"warehouse: {len(applied)} migration(s) applied")
         files = deployment.apply_objects(warehouse, "warehouse")
         click.echo(f"warehouse: {len(files)} object file(s) applied")
+        changed = deployment.set_passwords(warehouse, settings.role_passwords or {})
+        click.echo("warehouse: roles elt_owner (maintenance) and elt_analyst (readers) ready"
+                   + (f"; password set for {', '.join(changed)}" if changed else ""))
+        if config.ANALYST not in changed:
+            click.echo("warning: no password for elt_analyst, so readers (sql, --query, export-all) "
+                       "cannot log in: set ELT_ANALYST_PASSWORD_FILE (and a .pgpass line) and deploy again",
+                       err=True)
         if subscribe:
             conninfo = deployment.subscription_conninfo(settings.source_dsn, settings.replication_password)
             created = deployment.subscribe(warehouse, conninfo)

@@ -18,7 +18,7 @@ def run_named(name: str, params: dict, export_flag: bool, output_dir, output, fm
 
 
 def run_and_report(sql_text: str, params, target: export.Target, timeout: float) -> None:
-    with connect(config.load().warehouse_dsn, "warehouse") as conn:
+    with connect(config.load().analyst_dsn, "warehouse", role=config.ANALYST) as conn:
         rows, seconds = export.run(conn, sql_text, params, target, timeout)
     if target.path is not None:
         click.echo(f"wrote {rows} row(s) to {target.path} in {seconds:.2f}s", err=True)
@@ -67,7 +67,7 @@ def export_all(ctx, names, output_dir, fmt, params, timeout):
     jobs = [(q, q.bind({k: v for k, v in params.items() if k in q.params})) for q in selected]
     failures: list[str] = []
     written: list[str] = []
-    with connect(config.load().warehouse_dsn, "warehouse") as conn:
+    with connect(config.load().analyst_dsn, "warehouse", role=config.ANALYST) as conn:
         with click.progressbar(jobs, label="exporting", file=sys.stderr,
                                item_show_func=lambda job: job[0].name if job else None) as bar:
             for query, bound in bar:

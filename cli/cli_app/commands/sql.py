@@ -17,11 +17,12 @@ from cli_app.options import command, output_options, param_option, timeout_optio
 def sql(query, export_flag, output_dir, output, fmt, params, timeout):
     """Run one read-only SELECT or WITH QUERY on the warehouse ('-' reads it from stdin).
 
+    It runs as elt_analyst, which may read the analytics schema and nothing else.
     Anything else (several statements, INSERT, a data-modifying CTE, SELECT INTO)
     is refused before it is sent; the query then runs in a READ ONLY transaction
     under a statement_timeout. Exports are named sql_result_<timestamp>.<format>.
 
-    Example: cli-app sql "select status, count(*) from operations.orders group by status" --export
+    Example: cli-app sql "select status, sum(open_orders) from analytics.open_orders group by status" --export
     """
     if query == "-":
         query = sys.stdin.read()
