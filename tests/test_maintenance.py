@@ -337,7 +337,8 @@ def test_scheduling_needs_pg_cron_and_says_so(warehouse):
 
 JOBS = {"maintain-aggregates": ("* * * * *", "call elt.maintain()"),
         "rebuild-aggregates": ("17 2 * * *", "call elt.rebuild_all()"),
-        "purge-elt-logs": ("17 3 * * *", "call elt.purge()")}
+        "purge-elt-logs": ("17 3 * * *", "call elt.purge()"),
+        "count-quarantine": ("*/15 * * * *", "call elt.count_quarantine()")}
 
 
 def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():

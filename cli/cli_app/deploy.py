@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import psycopg
 from psycopg import sql
-from yoyo import get_backend, read_migrations
 
 from cli_app.config import REPO
 
@@ -30,6 +29,8 @@ def yoyo_url(dsn: str) -> str:
 
 def migrate(dsn: str, side: str) -> list[str]:
     """Apply the pending migrations of migrations/<side>; returns the ids applied."""
+    # Imported here: every cli-app command imports this module, few migrate (status must start fast).
+    from yoyo import get_backend, read_migrations
     backend = get_backend(yoyo_url(dsn))
     migrations = read_migrations(str(REPO / "migrations" / side))
     with backend.lock():

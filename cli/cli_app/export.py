@@ -21,10 +21,7 @@ from typing import BinaryIO, Iterator
 
 import click
 import psycopg
-import sqlglot
-from sqlglot.tokens import TokenType
 
-POSTGRES = sqlglot.Dialect.get_or_raise("postgres")
 # A table is for reading; beyond this many rows, use --export.
 TABLE_MAX_ROWS = 10_000
 JSON_BATCH = 5_000
@@ -64,8 +61,12 @@ def resolve_target(name: str, export: bool, output_dir: str | None, output: str 
 def query_body(sql_text: str) -> str:
     """The statement without its trailing semicolon(s) and comments, ready to be wrapped in
     parentheses. The newline before the closing parenthesis is there in case a comment is left."""
+    # sqlglot costs ~40 ms to import: only the commands that run a query pay it.
+    import sqlglot
+    from sqlglot.tokens import TokenType
     try:
-        tokens = [t for t in POSTGRES.tokenize(sql_text) if t.token_type != TokenType.SEMICOLON]
+        tokens = [t for t in sqlglot.Dialect.get_or_raise("postgres").tokenize(sql_text)
+                  if t.token_type != TokenType.SEMICOLON]
         if tokens and sql_text[tokens[-1].end + 1:].strip(" \t\r\n;").startswith(("--", "/*")):
             return sql_text[:tokens[-1].end + 1] + "\n"
     except sqlglot.errors.SqlglotError:

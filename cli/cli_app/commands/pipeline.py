@@ -53,6 +53,8 @@ def deploy(source_schema, subscribe):
         changed = deployment.set_passwords(warehouse, settings.role_passwords or {})
         click.echo("warehouse: roles elt_owner (maintenance) and elt_analyst (readers) ready"
                    + (f"; password set for {', '.join(changed)}" if changed else ""))
+        # What status reads of the quarantine, counted once now rather than at the job's first run.
+        warehouse.execute("call elt.count_quarantine()")
         if config.ANALYST not in changed:
             click.echo("warning: no password for elt_analyst, so readers (sql, --query, export-all) "
                        "cannot log in: set ELT_ANALYST_PASSWORD_FILE (and a .pgpass line) and deploy again",

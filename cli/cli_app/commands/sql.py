@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from cli_app import export, queries, sqlcheck
+from cli_app import export, queries
 from cli_app.commands.queries import run_and_report
 from cli_app.options import command, output_options, param_option, timeout_option
 
@@ -24,6 +24,7 @@ def sql(query, export_flag, output_dir, output, fmt, params, timeout):
 
     Example: cli-app sql "select status, sum(open_orders) from analytics.open_orders group by status" --export
     """
+    from cli_app import sqlcheck  # sqlglot: imported by the commands that parse SQL only
     if query == "-":
         query = sys.stdin.read()
     sqlcheck.check_read_only(query)
