@@ -171,6 +171,8 @@ def subscribe(conn: psycopg.Connection, conninfo: str, name: str = SUBSCRIPTION,
     if exists:
         conn.execute(sql.SQL("alter subscription {} connection {}").format(
             sql.Identifier(name), sql.Literal(conninfo)))
+        # Tables the publication gained since (elt.heartbeat, say) start their copy now.
+        conn.execute(sql.SQL("alter subscription {} refresh publication").format(sql.Identifier(name)))
         return False
     conn.execute(sql.SQL(
         "create subscription {name} connection {conninfo} publication {publication}"

@@ -81,3 +81,11 @@ def output_options(f):
     ]):
         f = decorator(f)
     return f
+
+
+def source_writes_option(f):
+    """--allow-source-writes: the commands that write into the source (generate, traffic, watch)
+    do so only on the embedded one unless this says the source given is also yours to write."""
+    return click.option("--allow-source-writes", is_flag=True, envvar="ELT_ALLOW_SOURCE_WRITES",
+                        help="Write even though SOURCE_DSN is not the embedded source of .pg/env "
+                             "(a test copy of yours, say) [env: ELT_ALLOW_SOURCE_WRITES=1].")(f)
