@@ -166,7 +166,8 @@ def test_export_all_writes_every_named_query(invoke, queries_dir, tmp_path):
     result = invoke("export-all", "numbers", "orders", "--output-dir", str(out), "--param", "rows=2",
                     env={"ELT_QUERIES_DIR": str(queries_dir)})
     assert result.exit_code == 0, result.output
-    assert [re.sub(STAMP, "T", n) for n in files(out)] == ["numbers_result_T.csv", "orders_result_T.csv"]
+    assert [re.sub(STAMP, "T", n) for n in files(out)] == ["export_manifest_T.json", "numbers_result_T.csv",
+                                                            "orders_result_T.csv"]
     assert "exported 2 of 2 queries" in result.output
 
 
@@ -179,7 +180,7 @@ def test_export_all_reports_failures_and_goes_on(invoke, queries_dir, warehouse,
     assert result.exit_code == 1
     assert "FAILED open_orders: relation \"analytics.open_orders\" does not exist" in result.output
     assert "exported 1 of 6 queries" in result.output
-    assert sorted(re.sub(STAMP, "T", n) for n in files(out)) == ["numbers_result_T.json"]
+    assert sorted(re.sub(STAMP, "T", n) for n in files(out)) == ["export_manifest_T.json", "numbers_result_T.json"]
 
 
 def test_export_all_refuses_a_parameter_no_query_takes(invoke, queries_dir):

@@ -20,7 +20,7 @@ from cli_app.options import group, output_options, param_option, timeout_option
 @click.option("--queries-dir", "queries_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Another directory of named queries (repeatable; also ELT_QUERIES_DIR).")
 @click.pass_context
-def cli(ctx, query_name, export_flag, output_dir, output, fmt, params, timeout, queries_dirs):
+def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, timeout, queries_dirs):
     """Postgres-native ELT for order analytics.
 
     Reads SOURCE_DSN and WAREHOUSE_DSN from the environment, or from .pg/env
@@ -43,11 +43,11 @@ def cli(ctx, query_name, export_flag, output_dir, output, fmt, params, timeout, 
             raise click.UsageError("--query runs a named query on its own; drop it or the subcommand")
         return
     if not query_name:
-        if export_flag or output_dir or output or fmt or params:
+        if export_flag or output_dir or output or fmt or force or params:
             raise click.UsageError("these options need --query NAME")
         click.echo(ctx.get_help())
         ctx.exit(0)
-    queries.run_named(query_name, params, export_flag, output_dir, output, fmt, timeout, queries_dirs)
+    queries.run_named(query_name, params, export_flag, output_dir, output, fmt, timeout, queries_dirs, force)
 
 
 for verb in (pipeline.deploy, pipeline.generate, pipeline.traffic, pipeline.watch, status.status,

@@ -14,7 +14,7 @@ from cli_app.options import command, output_options, param_option, timeout_optio
 @output_options
 @param_option
 @timeout_option
-def sql(query, export_flag, output_dir, output, fmt, params, timeout):
+def sql(query, export_flag, output_dir, output, fmt, force, params, timeout):
     """Run one read-only SELECT or WITH QUERY on the warehouse ('-' reads it from stdin).
 
     It runs as elt_analyst, which may read the analytics schema and nothing else.
@@ -29,5 +29,5 @@ def sql(query, export_flag, output_dir, output, fmt, params, timeout):
         query = sys.stdin.read()
     sqlcheck.check_read_only(query)
     bound = queries.NamedQuery.parse("sql", query).bind(params)
-    target = export.resolve_target("sql", export_flag, output_dir, output, fmt)
+    target = export.resolve_target("sql", export_flag, output_dir, output, fmt, force)
     run_and_report(query, bound, target, timeout)
