@@ -20,9 +20,7 @@ def connect(dsn: str | None, what: str, role: str | None = None, **kwargs) -> ps
     try:
         return psycopg.connect(dsn, connect_timeout=10, **kwargs)
     except psycopg.OperationalError as e:
-        reason = str(e).strip().splitlines()[-1] if str(e).strip() else "connection failed"
+        reason = " ".join(line.strip() for line in str(e).splitlines() if line.strip()) or "connection failed"
         refused = "password" in reason or "authentication" in reason
         hint = ROLE_HINT.format(role=role) if role and refused else START_HINT
-        raise click.ClickException(
-            f"cannot reach the {what} at {mask(dsn)}: {reason}\n{hint}"
-        ) from None
+        raise click.ClickException(f"cannot reach the {what} at {mask(dsn)}: {reason}. {hint}") from None

@@ -253,6 +253,8 @@ def run_in(conn: psycopg.Connection, sql_text: str, params, target: Target,
     except psycopg.DatabaseError as e:
         if not e.sqlstate or e.sqlstate.startswith("08"):
             raise  # the connection, not the query
-        # The server rejected the query (syntax, types, data, privileges): the user's to fix.
-        raise click.ClickException(str(e).strip()) from None
+        # The server rejected the query (syntax, types, data, privileges): the user's to fix, in
+        # one line; the position marker psql draws under the query says little on a terminal.
+        hint = f" ({e.diag.message_hint})" if e.diag.message_hint else ""
+        raise click.ClickException(f"{e.diag.message_primary or str(e).strip()}{hint}") from None
     return rows, time.monotonic() - started

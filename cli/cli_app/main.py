@@ -1,5 +1,6 @@
 """cli-app: one Click group, subcommands named as verbs (cli_app/commands/<verb>.py)."""
 
+import os
 import signal
 import sys
 
@@ -61,10 +62,38 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def fail(message: str, code: int) -> None:
+    """One line on stderr and the exit code: what a person or a cron job needs, never a traceback."""
+    click.echo("Error: " + " ".join(line.strip() for line in str(message).splitlines() if line.strip()),
+               err=True)
+    sys.exit(code)
+
+
 def main():
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli()
+        # standalone_mode=False: errors come here to be told in one line; an exit code (from
+        # --help, say) comes back as the result.
+        code = cli.main(standalone_mode=False)
+    except click.UsageError as e:
+        # Click would print the usage block first: the hint to --help says the same in a line.
+        command = e.ctx.command_path if e.ctx else "cli-app"
+        fail(f"{e.format_message()} (see `{command} --help`)", e.exit_code)
+    except click.ClickException as e:
+        fail(e.format_message(), e.exit_code)
+    except click.exceptions.Abort:
+        fail("interrupted", 1)
     except (psycopg.Error, deployment.DeployError) as e:
-        click.echo(f"Error: {e}", err=True)
+        fail(str(e), 1)
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing left to say, and no one to say it to.
+        sys.stderr.close()
         sys.exit(1)
+    except OSError as e:
+        fail(f"{e.strerror}: {e.filename}" if e.filename else str(e), 1)
+    except Exception as e:
+        # A bug: still one line for the person and the cron job; ELT_DEBUG=1 shows the traceback.
+        if os.environ.get("ELT_DEBUG"):
+            raise
+        fail(f"unexpected {type(e).__name__}: {e} (a bug: run again with ELT_DEBUG=1 and report the traceback)", 1)
+    sys.exit(code if isinstance(code, int) else 0)
