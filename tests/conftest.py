@@ -109,7 +109,13 @@ class Replication:
         return self
 
     def stop(self) -> None:
-        deploy.unsubscribe(self.warehouse, self.name)
+        try:
+            deploy.unsubscribe(self.warehouse, self.name)
+        except psycopg.OperationalError:
+            # The test restarted the warehouse server under this connection.
+            with psycopg.connect(self.warehouse.info.dsn, password=self.warehouse.info.password,
+                                 autocommit=True) as conn:
+                deploy.unsubscribe(conn, self.name)
 
     def wait_for_sync(self, timeout: float = 120) -> None:
         """Until every table has finished its initial copy and the apply worker has caught up."""
