@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from cli_app import analytics, config, deploy as deployment, health, upkeep
+from cli_app import analytics, conflicts, config, deploy as deployment, health, upkeep
 from cli_app.db import connect
 from cli_app.options import command
 
@@ -22,6 +22,11 @@ def collect(settings, subscription: str, limits: upkeep.Limits) -> dict:
         with connect(settings.warehouse_dsn, "warehouse") as warehouse:
             checks += health.warehouse_checks(warehouse, subscription)
             progress = health.subscription_progress(warehouse, subscription)
+            # Only when replication fails: then reading the server log's tail is worth it.
+            if any(c.name in ("apply errors", "apply worker") and c.state == health.FAIL for c in checks):
+                conflict = conflicts.last_conflict(warehouse, subscription)
+                if conflict is not None:
+                    checks.append(health.Check("apply conflict", health.FAIL, conflict.summary))
             layer = warehouse_layer(warehouse)
     except click.ClickException as e:
         unreachable.append("warehouse")
