@@ -62,12 +62,14 @@ def fold_checks(lags: list[dict] | None, last: dict | None, limits: Limits) -> l
         behind = [f"{f['name']} {_age(f['lag_seconds'])}" for f in lags
                   if f["lag_seconds"] is not None and f["lag_seconds"] > limits.max_fold_lag_seconds]
         pending = max(f["changes_pending"] or 0 for f in lags)
+        problems = []
+        if last and last["error"]:
+            problems.append(f"the last fold failed: {last['error']}")
         if behind:
-            checks.append(Check("folds", FAIL,
-                                f"not folded for over {limits.max_fold_lag_seconds:g}s with changes pending: "
-                                + ", ".join(behind) + " (is the pg_cron job maintain-aggregates running?)"))
-        elif last and last["error"]:
-            checks.append(Check("folds", FAIL, f"the last fold failed: {last['error']}"))
+            problems.append(f"not folded for over {limits.max_fold_lag_seconds:g}s with changes pending: "
+                            + ", ".join(behind) + " (is the pg_cron job maintain-aggregates running?)")
+        if problems:
+            checks.append(Check("folds", FAIL, "; ".join(problems)))
         else:
             recent = f"; {last['failed_last_hour']} failed in the last hour" if last and last["failed_last_hour"] else ""
             checks.append(Check("folds", WARN if recent else OK,
