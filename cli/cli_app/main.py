@@ -8,7 +8,7 @@ import click
 import psycopg
 
 from cli_app import deploy as deployment
-from cli_app.commands import lineage, monitor, pipeline, queries, refresh, repair, sql, status
+from cli_app.commands import lineage, monitor, pipeline, queries, refresh, repair, resync, sql, status
 from cli_app.options import group, output_options, param_option, timeout_option
 
 
@@ -52,7 +52,7 @@ def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, ti
 
 
 for verb in (pipeline.deploy, pipeline.generate, pipeline.traffic, pipeline.watch, status.status,
-             refresh.refresh, repair.repair, queries.list_queries, queries.export_all, sql.sql, lineage.lineage,
+             refresh.refresh, repair.repair, resync.resync, queries.list_queries, queries.export_all, sql.sql, lineage.lineage,
              monitor.monitor):
     cli.add_command(verb)
 
