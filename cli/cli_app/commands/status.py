@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from cli_app import analytics, conflicts, config, deploy as deployment, health, upkeep
+from cli_app import analytics, conflicts, config, deploy as deployment, drift, health, upkeep
 from cli_app.db import connect
 from cli_app.options import command
 
@@ -39,8 +39,11 @@ def collect(settings, subscription: str, limits: upkeep.Limits) -> dict:
         unreachable.append("source")
         checks.append(health.Check("source", health.FAIL, e.message.splitlines()[0]))
     current = health.lag(progress, slot)
+    found_drift = None
     if not unreachable:
         checks += health.lag_checks(current, slot, limits.max_lag_seconds)
+        found_drift = schema_drift(settings)
+        checks.append(drift_check(found_drift))
     if "warehouse" not in unreachable:
         checks += upkeep.layer_checks(layer, limits)
     return {
@@ -49,11 +52,28 @@ def collect(settings, subscription: str, limits: upkeep.Limits) -> dict:
         "checks": [c.as_dict() for c in checks],
         "lag": {"bytes": current.bytes, "seconds": current.seconds},
         "slot": slot,
+        "drift": [d.as_dict() for d in found_drift] if found_drift is not None else None,
         **{k: v for k, v in layer.items() if k not in ("last_fold", "rebuilt", "jobs", "cron_database",
                                                         "quarantine_age")},
         "last_fold": layer.get("last_fold"),
         "jobs": layer.get("jobs"),
     }
+
+
+def schema_drift(settings) -> list:
+    """The catalogs of both sides compared: two small queries, run only when both answer."""
+    with connect(settings.source_dsn, "source") as source, connect(settings.warehouse_dsn, "warehouse") as warehouse:
+        return drift.compare(source, warehouse)
+
+
+def drift_check(found: list) -> health.Check:
+    if not found:
+        return health.Check("schema drift", health.OK, "the warehouse copies have the source's columns and types")
+    failing = drift.failing(found)
+    return health.Check("schema drift", health.FAIL if failing else health.WARN,
+                        "; ".join(f"operations.{d.table}.{d.column} {d.change} at the source: {d.alter}"
+                                  f" ({d.effect})" for d in found)
+                        + (" — `cli-app sync-schema` applies what it safely can" if failing else ""))
 
 
 def warehouse_layer(warehouse) -> dict:
