@@ -1,4 +1,4 @@
--- 0007_quarantine_count
+-- 0009_quarantine_count
 -- The quarantine's size per rule, counted by a pg_cron job (elt.count_quarantine) instead of on
 -- every `cli-app status`: counting clean.quarantine evaluates the rules over every order and
 -- item, seconds at 1M orders, and status must stay cheap enough to poll every few seconds.

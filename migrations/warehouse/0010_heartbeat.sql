@@ -1,4 +1,4 @@
--- 0008_heartbeat
+-- 0010_heartbeat
 -- The replicated copy of the source's elt.heartbeat (replication/publication.sql): one row that
 -- `cli-app watch` advances at the source and waits for here, to time the replication without
 -- writing into the shop's tables. Replication maps it by name, hence the same schema and

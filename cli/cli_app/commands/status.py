@@ -4,6 +4,7 @@ import json
 import sys
 
 import click
+import psycopg
 
 from cli_app import analytics, conflicts, config, deploy as deployment, drift, health, upkeep
 from cli_app.db import connect
@@ -42,8 +43,13 @@ def collect(settings, subscription: str, limits: upkeep.Limits) -> dict:
     found_drift = None
     if not unreachable:
         checks += health.lag_checks(current, slot, limits.max_lag_seconds)
-        found_drift = schema_drift(settings)
-        checks.append(drift_check(found_drift))
+        try:
+            found_drift = schema_drift(settings)
+            checks.append(drift_check(found_drift))
+        except (psycopg.Error, click.ClickException) as e:
+            # Either side may have gone away since, or be a version without these catalogs.
+            checks.append(health.Check("schema drift", health.WARN, f"could not compare the catalogs: "
+                                       f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"))
     if "warehouse" not in unreachable:
         checks += upkeep.layer_checks(layer, limits)
     return {
