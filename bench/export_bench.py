@@ -70,7 +70,9 @@ def main() -> int:
     wait_for_initial_copy(dsn)
     with psycopg.connect(dsn) as conn:
         total = conn.execute(f"select count(*) from {args.table}").fetchone()[0]
-    env = {**os.environ, "WAREHOUSE_DSN": dsn}
+    # The export path against psql's, on a replicated table: readers are elt_analyst, who may not
+    # read operations.*, so the CLI reads as the same role psql does here.
+    env = {**os.environ, "WAREHOUSE_DSN": dsn, "ELT_ANALYST_DSN": dsn}
     # psql gets the DSN in argv, where `ps` shows it: a password goes in PGPASSWORD instead.
     params = psycopg.conninfo.conninfo_to_dict(dsn)
     if "password" in params:

@@ -1,8 +1,11 @@
 -- replication/publication.sql (source side, idempotent, re-applied on every deploy)
--- The only objects of ours on a source: the publication of the four operational tables and
--- the role the warehouse's subscription logs in as. The role may replicate and read those
--- tables, nothing else. Its password comes from the session setting elt.replication_password,
--- set by the deployer, so it is never pasted into SQL text.
+-- The only objects of ours on a source: the publication of the four operational tables, the
+-- role the warehouse's subscription logs in as, and elt.heartbeat, the one row `cli-app watch`
+-- writes to measure replication lag (published beside the four tables, as Debezium's heartbeat
+-- is), so that nothing the project writes for its own purposes lands in the shop's tables.
+-- The role may replicate and read those tables, nothing else. Its password comes from the
+-- session setting elt.replication_password, set by the deployer, so it is never pasted into
+-- SQL text.
 
 do $$
 begin
@@ -15,21 +18,36 @@ begin
 end
 $$;
 
-grant usage on schema operations to elt_replicator;
-grant select on operations.customers, operations.products, operations.orders, operations.order_items
+create schema if not exists elt;
+comment on schema elt is 'cli-app: the heartbeat its lag probes write (elt.heartbeat); nothing else.';
+create table if not exists elt.heartbeat (
+    id      integer primary key default 1 check (id = 1),
+    beat    bigint not null,
+    beat_at timestamptz not null
+);
+comment on table elt.heartbeat is
+    'cli-app: one row, advanced by `cli-app watch` and replicated to the warehouse''s elt.heartbeat to time the replication. The project writes nothing else on this server.';
+insert into elt.heartbeat (id, beat, beat_at) values (1, 0, now()) on conflict (id) do nothing;
+revoke all on elt.heartbeat from public;
+
+grant usage on schema operations, elt to elt_replicator;
+grant select on operations.customers, operations.products, operations.orders, operations.order_items,
+    elt.heartbeat
     to elt_replicator;
 
 do $$
 begin
     if not exists (select from pg_publication where pubname = 'elt_operations') then
         create publication elt_operations
-            for table operations.customers, operations.products, operations.orders, operations.order_items;
+            for table operations.customers, operations.products, operations.orders, operations.order_items,
+                elt.heartbeat;
     else
         alter publication elt_operations
-            set table operations.customers, operations.products, operations.orders, operations.order_items;
+            set table operations.customers, operations.products, operations.orders, operations.order_items,
+                elt.heartbeat;
     end if;
 end
 $$;
 
 comment on publication elt_operations is
-    'Operational tables replicated to the cli-app warehouse (schema operations there).';
+    'Operational tables replicated to the cli-app warehouse (schema operations there), and its heartbeat (elt.heartbeat).';

@@ -145,6 +145,8 @@ write_env() {
 SOURCE_DSN='postgresql://postgres@127.0.0.1:$source_port/finance_db?$pass'
 WAREHOUSE_DSN='postgresql://postgres@127.0.0.1:$warehouse_port/warehouse?$pass'
 ELT_REPLICATION_PASSWORD_FILE='$pg_dir/replication_password'
+ELT_OWNER_PASSWORD_FILE='$pg_dir/owner_password'
+ELT_ANALYST_PASSWORD_FILE='$pg_dir/analyst_password'
 ENV
 }
 
@@ -162,6 +164,21 @@ discard_orphans() {
   rm -rf "$root"
 }
 
+# The warehouse roles cli-app deploy creates (roles/warehouse.sql): elt_owner runs the
+# maintenance, elt_analyst every reader. Their passwords are generated once, kept mode 600, and
+# found by libpq in pgpass; deploy sets them from the files. Added to an older .pg/ as well.
+role_passwords() {
+  local role file
+  umask 077
+  for role in owner analyst; do
+    file=$pg_dir/${role}_password
+    [ -s "$file" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$file"
+    grep -q ":elt_$role:" "$pg_dir/pgpass" \
+      || printf '127.0.0.1:%s:*:elt_%s:%s\n' "$warehouse_port" "$role" "$(cat "$file")" >>"$pg_dir/pgpass"
+  done
+  umask 022
+}
+
 up() {
   ensure_pg_cron
   mkdir -p "$pg_dir"
@@ -176,6 +193,7 @@ up() {
     head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$pg_dir/replication_password"
     umask 022
   fi
+  role_passwords
   local root
   root=$(data_root)
   mkdir -p "$root"

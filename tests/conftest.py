@@ -56,11 +56,17 @@ def load_source(host, port, user, dbname, password, **_):
         deploy.publish(conn, replication_password())
 
 
+def role_passwords() -> dict[str, str]:
+    return {role: (TEST_PG_DIR / f"{role.removeprefix('elt_')}_password").read_text().strip()
+            for role in deploy.ROLES}
+
+
 def load_warehouse(host, port, user, dbname, password, **_):
     warehouse = dsn(port, dbname)
     deploy.migrate(warehouse, "warehouse")
     with psycopg.connect(warehouse, autocommit=True) as conn:
         deploy.apply_objects(conn, "warehouse")
+        deploy.set_passwords(conn, role_passwords())
 
 
 source_server = factories.postgresql_noproc(
@@ -82,6 +88,7 @@ def source(source_db) -> psycopg.Connection:
 def warehouse(warehouse_db) -> psycopg.Connection:
     """A migrated warehouse database, not yet subscribed; autocommit."""
     warehouse_db.autocommit = True
+    deploy.database_privileges(warehouse_db)
     return warehouse_db
 
 
@@ -102,7 +109,13 @@ class Replication:
         return self
 
     def stop(self) -> None:
-        deploy.unsubscribe(self.warehouse, self.name)
+        try:
+            deploy.unsubscribe(self.warehouse, self.name)
+        except psycopg.OperationalError:
+            # The test restarted the warehouse server under this connection.
+            with psycopg.connect(self.warehouse.info.dsn, password=self.warehouse.info.password,
+                                 autocommit=True) as conn:
+                deploy.unsubscribe(conn, self.name)
 
     def wait_for_sync(self, timeout: float = 120) -> None:
         """Until every table has finished its initial copy and the apply worker has caught up."""

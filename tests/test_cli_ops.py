@@ -205,9 +205,9 @@ def test_an_unreachable_server_is_named_with_its_password_masked(run_cli):
 def test_traffic_tick_and_generate_write_to_the_source(invoke, source):
     source.execute("call shop.add_customers(5)")
     source.execute("call shop.add_products(5)")
-    assert invoke("traffic", "tick", "--scale", "2").exit_code == 0
+    assert invoke("traffic", "tick", "--scale", "2", "--allow-source-writes").exit_code == 0
     assert source.execute("select count(*) from operations.orders").fetchone()[0] > 0
-    result = invoke("generate", "--orders", "50", "--seed", "1", "--batch", "20")
+    result = invoke("generate", "--orders", "50", "--seed", "1", "--batch", "20", "--allow-source-writes")
     assert result.exit_code == 0, result.output
     assert "loaded 50 orders" in result.output
 
@@ -230,7 +230,7 @@ def test_deploy_refuses_a_source_without_the_shop_tables(run_cli, source):
 def test_watch_shows_rows_arriving(run_cli, source, replication):
     source.execute("call shop.add_customers(3)")
     replication.start()
-    result = run_cli("watch", "--seconds", "1", "--every", "0.5")
+    result = run_cli("watch", "--seconds", "1", "--every", "0.5", "--allow-source-writes")
     assert result.returncode == 0, result.stderr
     assert "(counts are source / warehouse)" in result.stdout
 

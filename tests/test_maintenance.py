@@ -342,7 +342,8 @@ def test_scheduling_needs_pg_cron_and_says_so(warehouse):
 JOBS = {"maintain-aggregates": ("* * * * *", "call elt.maintain()"),
         "advance-star-tables": ("* * * * *", "call elt.maintain_star()"),
         "rebuild-aggregates": ("17 2 * * *", "call elt.rebuild_all()"),
-        "purge-elt-logs": ("17 3 * * *", "call elt.purge()")}
+        "purge-elt-logs": ("17 3 * * *", "call elt.purge()"),
+        "count-quarantine": ("*/15 * * * *", "call elt.count_quarantine()")}
 
 
 def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
@@ -354,7 +355,8 @@ def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
     deploy.migrate(target, "warehouse")
     with psycopg.connect(target, autocommit=True) as conn:
         conn.execute("create extension if not exists pg_cron")
-        conn.execute("select cron.unschedule(jobname) from cron.job")
+        # By id: a job name is looked up among the current user's jobs, and these are elt_owner's.
+        conn.execute("select cron.unschedule(jobid) from cron.job")
         # A maintenance run of an earlier test run may still be folding (it holds the lock).
         conn.execute("select pg_terminate_backend(pid) from pg_stat_activity"
                      " where datname = current_database() and query like 'call elt.maintain%%'"
@@ -363,6 +365,8 @@ def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
         deploy.apply_objects(conn, "warehouse")
         jobs = {r[0]: (r[1], r[2]) for r in conn.execute("select jobname, schedule, command from cron.job")}
         assert jobs == JOBS
+        # They run as the owner of what they maintain, not as a superuser.
+        assert {u for u, in conn.execute("select username from cron.job")} == {"elt_owner"}
 
         conn.execute("select cron.alter_job(jobid, schedule => '0 4 * * *') from cron.job"
                      " where jobname = 'rebuild-aggregates'")

@@ -60,9 +60,11 @@ def test_migrations_apply_on_empty_databases_and_again_change_nothing(empty_data
         assert conn.execute("select count(*) from pg_trigger where tgrelid = 'operations.orders'::regclass"
                             " and tgenabled = 'A'").fetchone()[0] == 4
     with psycopg.connect(source_dsn) as conn:
-        published = conn.execute("select tablename from pg_publication_tables where pubname = 'elt_operations'"
-                                 " order by 1").fetchall()
-        assert [r[0] for r in published] == ["customers", "order_items", "orders", "products"]
+        published = conn.execute("select schemaname || '.' || tablename from pg_publication_tables"
+                                 " where pubname = 'elt_operations' order by 1").fetchall()
+        # The four shop tables, and the project's own heartbeat (cli-app watch).
+        assert [r[0] for r in published] == ["elt.heartbeat", "operations.customers", "operations.order_items",
+                                             "operations.orders", "operations.products"]
         identities = conn.execute("select relname, relreplident from pg_class where relnamespace = 'operations'::regnamespace"
                                   " and relkind = 'r' order by 1").fetchall()
         assert {r[1] for r in identities} == {"f"}
@@ -75,6 +77,7 @@ def test_the_replication_role_reads_the_four_tables_and_nothing_else(source):
         assert role_can("select", f"operations.{table}")
         assert not role_can("insert", f"operations.{table}")
         assert not role_can("update", f"operations.{table}")
+    assert role_can("select", "elt.heartbeat") and not role_can("update", "elt.heartbeat")
     assert source.execute("select rolreplication and not rolsuper and not rolcreatedb and not rolcreaterole"
                           " from pg_roles where rolname = 'elt_replicator'").fetchone()[0]
 

@@ -149,12 +149,21 @@ def fold_lag(conn: psycopg.Connection) -> list[dict] | None:
     changes pending since; None when the layer has no such view (an older warehouse)."""
     if not relation_exists(conn, "analytics.freshness") or "fold_lag" not in columns(conn, "analytics", "freshness"):
         return None
-    rows = conn.execute("select aggregate, extract(epoch from fold_lag)::float8, changes_pending"
+    rows = conn.execute("select aggregate, extract(epoch from fold_lag)::float8, changes_pending,"
+                        " extract(epoch from now() - rebuilt_at)::float8"
                         " from analytics.freshness order by aggregate").fetchall()
-    return [{"name": r[0], "lag_seconds": r[1], "changes_pending": r[2]} for r in rows]
+    return [{"name": r[0], "lag_seconds": r[1], "changes_pending": r[2], "rebuilt_age_seconds": r[3]}
+            for r in rows]
 
 
 def quarantine_counts(conn: psycopg.Connection) -> dict[str, int] | None:
+    """Quarantined rows per rule. From elt.quarantine_count, which the pg_cron job
+    count-quarantine refreshes: counting clean.quarantine itself reads every order and item
+    (seconds at 1M orders), too slow for a status polled every few seconds. Without that table
+    (an older layer) clean.quarantine is counted directly."""
+    if relation_exists(conn, "elt.quarantine_count"):
+        return dict(conn.execute(
+            "select rule, sum(rows)::bigint from elt.quarantine_count group by rule order by rule").fetchall())
     if not relation_exists(conn, "clean.quarantine"):
         return None
     rule = _pick(columns(conn, "clean", "quarantine"), "rule", "check", "reason")
@@ -188,3 +197,52 @@ def cron_runs(conn: psycopg.Connection, limit: int = 10) -> dict | None:
                     "seconds": r[3], "message": r[4]} for r in recent],
         "failures_last_day": dict(failures),
     }
+
+
+def quarantine_counted_at(conn: psycopg.Connection) -> tuple[bool, float | None]:
+    """(whether counts are kept in elt.quarantine_count, seconds since they were last taken)."""
+    if not relation_exists(conn, "elt.quarantine_count_run"):
+        return False, None
+    row = conn.execute("select extract(epoch from now() - max(counted_at))::float8"
+                       " from elt.quarantine_count_run").fetchone()
+    return True, row[0]
+
+
+def last_fold(conn: psycopg.Connection) -> dict | None:
+    """The newest row of elt.fold_log, and the failed folds of the last hour; None without the
+    log. Two index lookups, whatever the log's size."""
+    if not relation_exists(conn, "elt.fold_log"):
+        return None
+    row = conn.execute(
+        """
+        select f.finished_at, extract(epoch from now() - f.finished_at)::float8, f.error,
+               (select count(*) from elt.fold_log as e
+                where e.finished_at > now() - interval '1 hour' and e.error is not null)
+        from elt.fold_log as f order by f.fold_id desc limit 1
+        """).fetchone()
+    if row is None:
+        return {"finished_at": None, "age_seconds": None, "error": None, "failed_last_hour": 0}
+    return {"finished_at": row[0].isoformat(), "age_seconds": row[1], "error": row[2], "failed_last_hour": row[3]}
+
+
+def cron_jobs(conn: psycopg.Connection) -> list[dict] | None:
+    """Every pg_cron job of this database with its newest run; None when pg_cron is not here."""
+    if not relation_exists(conn, "cron.job"):
+        return None
+    rows = conn.execute(
+        """
+        select j.jobname, j.schedule, j.command, j.active, j.username, r.status,
+               extract(epoch from now() - r.start_time)::float8, left(r.return_message, 300)
+        from cron.job as j
+        left join lateral (select d.status, d.start_time, d.return_message from cron.job_run_details as d
+                           where d.jobid = j.jobid order by d.runid desc limit 1) as r on true
+        where j.database = current_database()
+        order by j.jobname
+        """).fetchall()
+    return [{"job": r[0], "schedule": r[1], "command": r[2], "active": r[3], "username": r[4],
+             "last_status": r[5], "last_start_age_seconds": r[6], "last_message": r[7]} for r in rows]
+
+
+def cron_database(conn: psycopg.Connection) -> str | None:
+    """The database pg_cron serves on this server (cron.database_name), if it is loaded."""
+    return conn.execute("select current_setting('cron.database_name', true)").fetchone()[0]

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import psycopg
 from psycopg import sql
-from yoyo import get_backend, read_migrations
 
 from cli_app.config import REPO
 
@@ -30,6 +29,8 @@ def yoyo_url(dsn: str) -> str:
 
 def migrate(dsn: str, side: str) -> list[str]:
     """Apply the pending migrations of migrations/<side>; returns the ids applied."""
+    # Imported here: every cli-app command imports this module, few migrate (status must start fast).
+    from yoyo import get_backend, read_migrations
     backend = get_backend(yoyo_url(dsn))
     migrations = read_migrations(str(REPO / "migrations" / side))
     with backend.lock():
@@ -66,8 +67,44 @@ def apply_objects(conn: psycopg.Connection, side: str) -> list[Path]:
                 raise DeployError(f"{path.relative_to(REPO)}: {error}") from error
             pending = [path for path, _ in failed]
     if side == "warehouse":
+        apply_roles(conn)
         schedule_maintenance(conn)
     return object_files(side)
+
+
+ROLES = ("elt_owner", "elt_analyst")
+
+
+def apply_roles(conn: psycopg.Connection) -> None:
+    """Create the warehouse roles if missing and grant each what it needs, nothing more
+    (roles/warehouse.sql), then the database-wide part of that."""
+    with conn.transaction():
+        conn.execute((REPO / "roles" / "warehouse.sql").read_text())
+        database_privileges(conn)
+
+
+def database_privileges(conn: psycopg.Connection) -> None:
+    """Temporary tables for elt_owner only. Kept out of roles/warehouse.sql because a database
+    cloned from a template starts with the default privileges again (the tests' are)."""
+    database = sql.Identifier(conn.info.dbname)
+    conn.execute(sql.SQL("revoke temporary on database {} from public").format(database))
+    conn.execute(sql.SQL("grant temporary on database {} to elt_owner").format(database))
+    conn.execute(sql.SQL("grant connect on database {} to elt_owner, elt_analyst").format(database))
+
+
+def set_passwords(conn: psycopg.Connection, passwords: dict[str, str]) -> list[str]:
+    """Give each role its password, as a SCRAM verifier computed here (as psql's \\password
+    does): the password itself never reaches the server, its logs or pg_stat_activity.
+    Returns the roles changed."""
+    changed = []
+    for role, password in passwords.items():
+        if not password:
+            continue
+        verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+        conn.execute(sql.SQL("alter role {} login password {}").format(
+            sql.Identifier(role), sql.Literal(verifier.decode())))
+        changed.append(role)
+    return changed
 
 
 SOURCE_TABLES = ("operations.customers", "operations.products", "operations.orders",
@@ -92,6 +129,14 @@ def schedule_maintenance(conn: psycopg.Connection, replace: bool = False) -> boo
         return False
     with conn.transaction():
         conn.execute("create extension if not exists pg_cron")
+        conn.execute("grant usage on schema cron to elt_owner")
+        # The jobs run as the user that scheduled them: elt_owner, not a superuser. Jobs an
+        # older deploy scheduled as someone else change hands first, so none runs twice.
+        conn.execute("select cron.alter_job(j.jobid, username => 'elt_owner') from cron.job as j"
+                     " where j.database = current_database() and j.username <> 'elt_owner'"
+                     " and (j.jobname in ('maintain-aggregates', 'advance-star-tables', 'rebuild-aggregates', 'purge-elt-logs', 'count-quarantine')"
+                     " or j.jobname like 'refresh-%')")
+        conn.execute("set local role elt_owner")
         conn.execute("call elt.schedule_maintenance(%s)", [replace])
     return True
 
@@ -120,9 +165,14 @@ def subscribe(conn: psycopg.Connection, conninfo: str, name: str = SUBSCRIPTION,
     streams changes); otherwise keep its connection current. Returns True when created.
     The connection must be in autocommit mode: CREATE SUBSCRIPTION refuses a transaction."""
     exists = conn.execute("select 1 from pg_subscription where subname = %s", [name]).fetchone()
+    # The statement carries the replication password (PostgreSQL 15 keeps it in the
+    # subscription's conninfo): if it fails, the server must not log its text.
+    conn.execute("set log_min_error_statement = panic")
     if exists:
         conn.execute(sql.SQL("alter subscription {} connection {}").format(
             sql.Identifier(name), sql.Literal(conninfo)))
+        # Tables the publication gained since (elt.heartbeat, say) start their copy now.
+        conn.execute(sql.SQL("alter subscription {} refresh publication").format(sql.Identifier(name)))
         return False
     conn.execute(sql.SQL(
         "create subscription {name} connection {conninfo} publication {publication}"

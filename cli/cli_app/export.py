@@ -4,8 +4,12 @@ for machines, streamed so memory stays flat however many rows come back.
 - CSV goes through COPY (query) TO STDOUT: the server formats, we only move bytes.
 - JSON goes through a server-side cursor over to_json(row): PostgreSQL renders dates in ISO 8601
   and numerics exactly, and rows arrive a batch at a time.
-- A file appears atomically: written to a temporary file in the same directory, then renamed.
-  An interrupted or failed export leaves nothing behind.
+- A file appears atomically: written to a temporary file in the same directory, then linked
+  under its name. An interrupted or failed export leaves nothing behind.
+- A file never replaces another unless asked (--force): a name chosen for the user
+  (NAME_result_<timestamp>) takes a suffix _2, _3... when taken, and a name the user gave
+  (--output) that exists is refused before the query runs. Linking fails if the name exists,
+  so two exports finishing in the same second cannot overwrite each other either.
 """
 
 import os
@@ -21,10 +25,7 @@ from typing import BinaryIO, Iterator
 
 import click
 import psycopg
-import sqlglot
-from sqlglot.tokens import TokenType
 
-POSTGRES = sqlglot.Dialect.get_or_raise("postgres")
 # A table is for reading; beyond this many rows, use --export.
 TABLE_MAX_ROWS = 10_000
 JSON_BATCH = 5_000
@@ -32,40 +33,85 @@ JSON_BATCH = 5_000
 
 @dataclass
 class Target:
-    """Where a result goes: fmt is table|csv|json; path None means standard output."""
+    """Where a result goes: fmt is table|csv|json; path None means standard output. `unique`:
+    the name was chosen for the user, so a taken one gets a suffix; `force`: the user's own name
+    may replace a file. path is the name the file finally got."""
     fmt: str
     path: Path | None
+    unique: bool = False
+    force: bool = False
 
     @property
     def label(self) -> str:
         return str(self.path) if self.path else "standard output"
 
 
+def stamp() -> str:
+    return datetime.now().strftime("%Y%m%d_%H%M%S")
+
+
+def writable_directory(directory: Path) -> None:
+    if not directory.is_dir():
+        raise click.ClickException(f"directory {directory} does not exist: create it first")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise click.ClickException(f"directory {directory} is not writable: choose another one")
+
+
 def resolve_target(name: str, export: bool, output_dir: str | None, output: str | None,
-                   fmt: str | None) -> Target:
+                   fmt: str | None, force: bool = False, when: str | None = None) -> Target:
+    """Where the result of query `name` goes; checked before anything runs, so a bad target
+    costs no query. `when` is the timestamp of auto-named files (export-all shares one)."""
     if output and (export or output_dir):
         raise click.UsageError("--output names the file itself: use it without --export / --output-dir")
     if output == "-":
         return Target(fmt or "csv", None)
     if output:
         path = Path(output)
-        if not path.parent.is_dir():
-            raise click.ClickException(f"directory {path.parent} does not exist: create it first")
+        writable_directory(path.parent)
+        if path.is_dir():
+            raise click.ClickException(f"{path} is a directory: --output names a file")
+        if path.exists() and not force:
+            raise click.ClickException(f"{path} exists: pass --force to overwrite it, or choose another --output")
         inferred = path.suffix.lstrip(".") if path.suffix.lstrip(".") in ("csv", "json") else None
-        return Target(fmt or inferred or "csv", path)
+        return Target(fmt or inferred or "csv", path, force=force)
     if export or output_dir:
         fmt = fmt or "csv"
-        stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
         directory = Path(output_dir or os.getcwd())
-        return Target(fmt, directory / f"{name}_result_{stamp}.{'txt' if fmt == 'table' else fmt}")
+        writable_directory(directory)
+        return Target(fmt, directory / f"{name}_result_{when or stamp()}.{'txt' if fmt == 'table' else fmt}",
+                      unique=True)
     return Target(fmt or "table", None)
+
+
+def _place(tmp: str, target: Target) -> None:
+    """Give the finished temporary file its name without replacing anything not meant to be."""
+    if target.force:
+        os.replace(tmp, target.path)
+        return
+    path, n = target.path, 1
+    while True:
+        try:
+            os.link(tmp, path)
+            break
+        except FileExistsError:
+            if not target.unique:
+                raise click.ClickException(f"{path} appeared while the export ran: pass --force to "
+                                           "overwrite it, or choose another --output") from None
+            n += 1
+            path = target.path.with_name(f"{target.path.stem}_{n}{target.path.suffix}")
+    os.unlink(tmp)
+    target.path = path
 
 
 def query_body(sql_text: str) -> str:
     """The statement without its trailing semicolon(s) and comments, ready to be wrapped in
     parentheses. The newline before the closing parenthesis is there in case a comment is left."""
+    # sqlglot costs ~40 ms to import: only the commands that run a query pay it.
+    import sqlglot
+    from sqlglot.tokens import TokenType
     try:
-        tokens = [t for t in POSTGRES.tokenize(sql_text) if t.token_type != TokenType.SEMICOLON]
+        tokens = [t for t in sqlglot.Dialect.get_or_raise("postgres").tokenize(sql_text)
+                  if t.token_type != TokenType.SEMICOLON]
         if tokens and sql_text[tokens[-1].end + 1:].strip(" \t\r\n;").startswith(("--", "/*")):
             return sql_text[:tokens[-1].end + 1] + "\n"
     except sqlglot.errors.SqlglotError:
@@ -74,8 +120,12 @@ def query_body(sql_text: str) -> str:
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+def atomic_file(target: Target) -> Iterator[BinaryIO]:
+    path = target.path
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as e:
+        raise click.ClickException(f"cannot write in {path.parent}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -84,7 +134,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        _place(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -101,7 +151,7 @@ def open_target(target: Target) -> Iterator[BinaryIO]:
         yield stream
         stream.flush()
     else:
-        with atomic_file(target.path) as f:
+        with atomic_file(target) as f:
             yield f
 
 
@@ -175,8 +225,15 @@ def run(conn: psycopg.Connection, sql_text: str, params, target: Target,
         timeout: float = 0) -> tuple[int, float]:
     """Run the query in a READ ONLY transaction with a statement_timeout and write the result.
     Returns (rows, seconds). `conn` must not be in autocommit mode."""
-    started = time.monotonic()
     conn.read_only = True
+    return run_in(conn, sql_text, params, target, timeout)
+
+
+def run_in(conn: psycopg.Connection, sql_text: str, params, target: Target,
+           timeout: float = 0) -> tuple[int, float]:
+    """Like run, in a transaction of its own, or in a savepoint of the one under way (export-all
+    reads every query in one snapshot): a failure then undoes the query alone."""
+    started = time.monotonic()
     try:
         with conn.transaction():
             conn.execute("select set_config('statement_timeout', %s, true)", [f"{int(timeout * 1000)}ms"])
@@ -196,6 +253,8 @@ def run(conn: psycopg.Connection, sql_text: str, params, target: Target,
     except psycopg.DatabaseError as e:
         if not e.sqlstate or e.sqlstate.startswith("08"):
             raise  # the connection, not the query
-        # The server rejected the query (syntax, types, data, privileges): the user's to fix.
-        raise click.ClickException(str(e).strip()) from None
+        # The server rejected the query (syntax, types, data, privileges): the user's to fix, in
+        # one line; the position marker psql draws under the query says little on a terminal.
+        hint = f" ({e.diag.message_hint})" if e.diag.message_hint else ""
+        raise click.ClickException(f"{e.diag.message_primary or str(e).strip()}{hint}") from None
     return rows, time.monotonic() - started

@@ -156,11 +156,13 @@ def lag_checks(current: Lag, slot: dict | None, max_lag_seconds: float,
         checks.append(Check("replication lag", FAIL if over else OK,
                             f"{current.bytes / 2**20:.2f} MB, {current.seconds:.0f}s"
                             + (f" (over --max-lag-seconds {max_lag_seconds:g})" if over else "")))
-    if slot is not None and slot["limit_bytes"]:
+    if slot is not None and slot.get("wal_status") == "lost":
+        pass  # the slot check says it: no WAL is retained for it any more
+    elif slot is not None and slot["limit_bytes"]:
         fraction = slot["retained_fraction"]
         state = FAIL if fraction >= fail_fraction else WARN if fraction >= warn_fraction else OK
         checks.append(Check("slot WAL", state,
-                            f"{slot['retained_bytes'] / 2**20:.1f} MB retained of "
+                            f"{(slot['retained_bytes'] or 0) / 2**20:.1f} MB retained of "
                             f"{slot['limit_bytes'] / 2**20:.0f} MB ({fraction:.0%})"
                             + ("; near max_slot_wal_keep_size, the slot will be invalidated"
                                if state != OK else "")))

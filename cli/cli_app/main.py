@@ -1,5 +1,6 @@
 """cli-app: one Click group, subcommands named as verbs (cli_app/commands/<verb>.py)."""
 
+import os
 import signal
 import sys
 
@@ -7,7 +8,8 @@ import click
 import psycopg
 
 from cli_app import deploy as deployment
-from cli_app.commands import lineage, monitor, pipeline, queries, refresh, sql, status
+from cli_app.commands import (lineage, monitor, pipeline, queries, refresh, repair, resync, sql, status,
+                              sync_schema)
 from cli_app.options import group, output_options, param_option, timeout_option
 
 
@@ -20,7 +22,7 @@ from cli_app.options import group, output_options, param_option, timeout_option
 @click.option("--queries-dir", "queries_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Another directory of named queries (repeatable; also ELT_QUERIES_DIR).")
 @click.pass_context
-def cli(ctx, query_name, export_flag, output_dir, output, fmt, params, timeout, queries_dirs):
+def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, timeout, queries_dirs):
     """Postgres-native ELT for order analytics.
 
     Reads SOURCE_DSN and WAREHOUSE_DSN from the environment, or from .pg/env
@@ -43,16 +45,16 @@ def cli(ctx, query_name, export_flag, output_dir, output, fmt, params, timeout, 
             raise click.UsageError("--query runs a named query on its own; drop it or the subcommand")
         return
     if not query_name:
-        if export_flag or output_dir or output or fmt or params:
+        if export_flag or output_dir or output or fmt or force or params:
             raise click.UsageError("these options need --query NAME")
         click.echo(ctx.get_help())
         ctx.exit(0)
-    queries.run_named(query_name, params, export_flag, output_dir, output, fmt, timeout, queries_dirs)
+    queries.run_named(query_name, params, export_flag, output_dir, output, fmt, timeout, queries_dirs, force)
 
 
 for verb in (pipeline.deploy, pipeline.generate, pipeline.traffic, pipeline.watch, status.status,
-             refresh.refresh, queries.list_queries, queries.export_all, sql.sql, lineage.lineage,
-             monitor.monitor):
+             refresh.refresh, repair.repair, resync.resync, sync_schema.sync_schema, queries.list_queries,
+             queries.export_all, sql.sql, lineage.lineage, monitor.monitor):
     cli.add_command(verb)
 
 
@@ -61,10 +63,38 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def fail(message: str, code: int) -> None:
+    """One line on stderr and the exit code: what a person or a cron job needs, never a traceback."""
+    click.echo("Error: " + " ".join(line.strip() for line in str(message).splitlines() if line.strip()),
+               err=True)
+    sys.exit(code)
+
+
 def main():
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli()
+        # standalone_mode=False: errors come here to be told in one line; an exit code (from
+        # --help, say) comes back as the result.
+        code = cli.main(standalone_mode=False)
+    except click.UsageError as e:
+        # Click would print the usage block first: the hint to --help says the same in a line.
+        command = e.ctx.command_path if e.ctx else "cli-app"
+        fail(f"{e.format_message()} (see `{command} --help`)", e.exit_code)
+    except click.ClickException as e:
+        fail(e.format_message(), e.exit_code)
+    except click.exceptions.Abort:
+        fail("interrupted", 1)
     except (psycopg.Error, deployment.DeployError) as e:
-        click.echo(f"Error: {e}", err=True)
+        fail(str(e), 1)
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing left to say, and no one to say it to.
+        sys.stderr.close()
         sys.exit(1)
+    except OSError as e:
+        fail(f"{e.strerror}: {e.filename}" if e.filename else str(e), 1)
+    except Exception as e:
+        # A bug: still one line for the person and the cron job; ELT_DEBUG=1 shows the traceback.
+        if os.environ.get("ELT_DEBUG"):
+            raise
+        fail(f"unexpected {type(e).__name__}: {e} (a bug: run again with ELT_DEBUG=1 and report the traceback)", 1)
+    sys.exit(code if isinstance(code, int) else 0)

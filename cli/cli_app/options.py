@@ -66,7 +66,7 @@ def timeout_option(f):
 
 
 def output_options(f):
-    """--export, --output-dir, --output, --format: where a result goes and in what shape."""
+    """--export, --output-dir, --output, --format, --force: where a result goes and in what shape."""
     for decorator in reversed([
         click.option("--export", "export_flag", is_flag=True,
                      help="Write NAME_result_<YYYYmmdd_HHMMSS>.<format> in the output directory "
@@ -78,6 +78,16 @@ def output_options(f):
         click.option("--format", "fmt", type=click.Choice(FORMATS),
                      help="table (aligned), csv (with a header) or json (an array of objects). "
                           "Default: table on the terminal, csv in files."),
+        click.option("--force", is_flag=True,
+                     help="Let --output replace an existing file (exports never do otherwise)."),
     ]):
         f = decorator(f)
     return f
+
+
+def source_writes_option(f):
+    """--allow-source-writes: the commands that write into the source (generate, traffic, watch)
+    do so only on the embedded one unless this says the source given is also yours to write."""
+    return click.option("--allow-source-writes", is_flag=True, envvar="ELT_ALLOW_SOURCE_WRITES",
+                        help="Write even though SOURCE_DSN is not the embedded source of .pg/env "
+                             "(a test copy of yours, say) [env: ELT_ALLOW_SOURCE_WRITES=1].")(f)

@@ -101,7 +101,12 @@ def load_all(extra: tuple[str, ...] = ()) -> dict[str, NamedQuery]:
             raise click.ClickException(f"query directory {directory} does not exist "
                                        f"(from {ENV_DIRS} or --queries-dir)")
         for path in sorted(directory.glob("*.sql")):
-            found[path.stem] = NamedQuery.parse(path.stem, path.read_text(), path)
+            try:
+                text = path.read_text()
+            except (OSError, UnicodeDecodeError) as e:
+                raise click.ClickException(f"cannot read the query file {path}: "
+                                           f"{getattr(e, 'strerror', None) or e}") from None
+            found[path.stem] = NamedQuery.parse(path.stem, text, path)
     return dict(sorted(found.items()))
 
 

@@ -22,6 +22,10 @@ def check_read_only(sql_text: str) -> exp.Expression:
     except sqlglot.errors.ParseError as e:
         first = e.errors[0]["description"] if e.errors else str(e)
         raise click.ClickException(f"cannot parse the query ({first}); only a single SELECT or WITH query is accepted") from None
+    except sqlglot.errors.SqlglotError as e:
+        # The tokenizer's errors (an unterminated quote) are not ParseErrors.
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise click.ClickException(f"cannot parse the query ({first}); only a single SELECT or WITH query is accepted") from None
     if not statements:
         raise click.ClickException("the query is empty: give one SELECT or WITH query")
     if len(statements) > 1:

@@ -4,7 +4,7 @@ import json
 
 import click
 
-from cli_app import config, lineage as lineage_
+from cli_app import config
 from cli_app.db import connect
 from cli_app.options import command
 
@@ -21,6 +21,7 @@ def lineage(name, as_json):
 
     Example: cli-app lineage open_orders
     """
+    from cli_app import lineage as lineage_  # sqlglot: imported by the commands that parse SQL only
     with connect(config.load().warehouse_dsn, "warehouse", autocommit=True) as conn:
         tree = lineage_.lineage(conn, name)
         if tree is None:

@@ -7,7 +7,19 @@ import click
 
 from cli_app import config, deploy as deployment, generate as generator
 from cli_app.db import connect
-from cli_app.options import command, group
+from cli_app.options import command, group, source_writes_option
+
+
+def writable_source(settings, allowed: bool, writes: str) -> str:
+    """The source DSN, if we may write there: the embedded source is ours; any other is the
+    shop's, where made-up rows would corrupt its data and the answers, unless the user says
+    otherwise. `writes` says what would be written, for the refusal."""
+    if not settings.source_dsn or settings.embedded_source or allowed:
+        return settings.source_dsn
+    raise click.ClickException(
+        f"refusing to write {writes} into {config.mask(settings.source_dsn)}: it is not the embedded "
+        "source (.pg/env), so it may be the shop's own database. If it is yours to write, "
+        "pass --allow-source-writes (or set ELT_ALLOW_SOURCE_WRITES=1).")
 
 
 @command()
@@ -50,6 +62,15 @@ def deploy(source_schema, subscribe):
         click.echo(f"warehouse: {len(applied)} migration(s) applied")
         files = deployment.apply_objects(warehouse, "warehouse")
         click.echo(f"warehouse: {len(files)} object file(s) applied")
+        changed = deployment.set_passwords(warehouse, settings.role_passwords or {})
+        click.echo("warehouse: roles elt_owner (maintenance) and elt_analyst (readers) ready"
+                   + (f"; password set for {', '.join(changed)}" if changed else ""))
+        # What status reads of the quarantine, counted once now rather than at the job's first run.
+        warehouse.execute("call elt.count_quarantine()")
+        if config.ANALYST not in changed:
+            click.echo("warning: no password for elt_analyst, so readers (sql, --query, export-all) "
+                       "cannot log in: set ELT_ANALYST_PASSWORD_FILE (and a .pgpass line) and deploy again",
+                       err=True)
         if subscribe:
             conninfo = deployment.subscription_conninfo(settings.source_dsn, settings.replication_password)
             created = deployment.subscribe(warehouse, conninfo)
@@ -66,17 +87,22 @@ def deploy(source_schema, subscribe):
 @click.option("--batch", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Orders per transaction; with a subscriber, each waits until it is applied.")
 @click.option("--seed", type=int, help="Random seed, for a repeatable load.")
-def generate(orders, days, customers, products, batch, seed):
+@source_writes_option
+def generate(orders, days, customers, products, batch, seed, allow_source_writes):
     """Bulk-load order history into the source with COPY.
 
     About 5 items per order, with new customers and products. When a subscription
     already reads the source, every batch waits until the warehouse has applied it,
     so the load never outruns the replication slot.
 
+    Only on the embedded source, unless --allow-source-writes: made-up customers
+    and orders in a real shop's tables would corrupt its data and every answer.
+
     Example: cli-app generate --orders 1000000 --days 365
     """
     settings = config.load()
-    with connect(settings.source_dsn, "source", autocommit=True) as source:
+    source_dsn = writable_source(settings, allow_source_writes, f"{orders} made-up orders")
+    with connect(source_dsn, "source", autocommit=True) as source:
         paced = generator.slot_lsn_lag(source) is not None
         click.echo("a subscriber is attached: pacing batches to its apply rate" if paced
                    else "no subscriber yet: loading at full speed (the initial copy will carry it)",
@@ -100,12 +126,16 @@ def traffic():
 @traffic.command("start")
 @click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
               help="Orders per tick are 5 x scale.")
-def traffic_start(scale):
+@source_writes_option
+def traffic_start(scale, allow_source_writes):
     """Schedule the shop simulator every minute (pg_cron job 'shop-simulate').
+
+    Only on the embedded source, unless --allow-source-writes.
 
     Example: cli-app traffic start
     """
-    with connect(config.load().source_dsn, "source", autocommit=True) as source:
+    source_dsn = writable_source(config.load(), allow_source_writes, "simulated orders every minute")
+    with connect(source_dsn, "source", autocommit=True) as source:
         source.execute("select cron.schedule('shop-simulate', '* * * * *', %s)",
                        [f"call shop.simulate({scale})"])
     click.echo("scheduled pg_cron job shop-simulate: every minute, on the source")
@@ -127,12 +157,16 @@ def traffic_stop():
 @traffic.command("tick")
 @click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
               help="Orders in this tick are 5 x scale.")
-def traffic_tick(scale):
+@source_writes_option
+def traffic_tick(scale, allow_source_writes):
     """Run one tick of the shop simulator now.
+
+    Only on the embedded source, unless --allow-source-writes.
 
     Example: cli-app traffic tick --scale 10
     """
-    with connect(config.load().source_dsn, "source", autocommit=True) as source:
+    source_dsn = writable_source(config.load(), allow_source_writes, "simulated orders")
+    with connect(source_dsn, "source", autocommit=True) as source:
         source.execute("call shop.simulate(%s)", [scale])
     click.echo(f"one tick at scale {scale} written to the source")
 
@@ -142,30 +176,36 @@ def traffic_tick(scale):
               help="How long to watch.")
 @click.option("--every", type=click.FloatRange(min=0.5), default=4, show_default=True,
               help="Seconds between probes.")
-def watch(seconds, every):
-    """Write a probe order at the source now and then, and show when it reaches the warehouse.
+@source_writes_option
+def watch(seconds, every, allow_source_writes):
+    """Beat the heartbeat at the source now and then, and show when it reaches the warehouse.
 
-    Prints source and warehouse row counts side by side, so rows can be seen arriving.
+    The probe is the project's own row, elt.heartbeat (published beside the four
+    tables by `cli-app deploy`): nothing is written into the shop's tables. Source
+    and warehouse row counts are printed side by side, so rows can be seen
+    arriving. Only on the embedded source, unless --allow-source-writes.
 
     Example: cli-app watch --seconds 30
     """
     settings = config.load()
+    source_dsn = writable_source(settings, allow_source_writes, "heartbeats (elt.heartbeat)")
     tables = ("customers", "products", "orders", "order_items")
     count_sql = "select " + ", ".join(f"(select count(*) from operations.{t})" for t in tables)
     deadline = time.monotonic() + seconds
-    with connect(settings.source_dsn, "source", autocommit=True) as source, \
+    with connect(source_dsn, "source", autocommit=True) as source, \
             connect(settings.warehouse_dsn, "warehouse", autocommit=True) as warehouse:
+        for conn, side in ((source, "source"), (warehouse, "warehouse")):
+            if conn.execute("select to_regclass('elt.heartbeat') is null").fetchone()[0]:
+                raise click.ClickException(f"the {side} has no elt.heartbeat: run `cli-app deploy`")
         click.echo(f"{'':10}" + "".join(f"{t:>24}" for t in tables) + f"{'probe lag':>12}")
         while time.monotonic() < deadline:
-            probe = source.execute(
-                "insert into operations.orders (order_date, delivery_date, customer_id, status, created_at, created_by)"
-                " select current_date, current_date + 3, max(customer_id), 'PENDING', localtimestamp, 0"
-                " from operations.customers returning order_id"
-            ).fetchone()[0]
+            beat = source.execute("update elt.heartbeat set beat = beat + 1, beat_at = clock_timestamp()"
+                                  " where id = 1 returning beat").fetchone()[0]
             written = time.monotonic()
             lag = None
             while time.monotonic() - written < 30:
-                if warehouse.execute("select 1 from operations.orders where order_id = %s", [probe]).fetchone():
+                seen = warehouse.execute("select beat from elt.heartbeat where id = 1").fetchone()
+                if seen and seen[0] >= beat:
                     lag = time.monotonic() - written
                     break
                 time.sleep(0.01)

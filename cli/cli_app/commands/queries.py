@@ -1,8 +1,13 @@
 """Named queries: run one (the group's --query), list them, export them all."""
 
+import hashlib
+import json
+import os
 import sys
+from pathlib import Path
 
 import click
+import psycopg
 
 from cli_app import config, export, queries
 from cli_app.db import connect
@@ -10,15 +15,15 @@ from cli_app.options import command, param_option, timeout_option
 
 
 def run_named(name: str, params: dict, export_flag: bool, output_dir, output, fmt, timeout: float,
-              dirs: tuple[str, ...] = ()) -> None:
+              dirs: tuple[str, ...] = (), force: bool = False) -> None:
     query = queries.find(name, dirs)
     bound = query.bind(params)
-    target = export.resolve_target(name, export_flag, output_dir, output, fmt)
+    target = export.resolve_target(name, export_flag, output_dir, output, fmt, force)
     run_and_report(query.sql, bound, target, timeout)
 
 
 def run_and_report(sql_text: str, params, target: export.Target, timeout: float) -> None:
-    with connect(config.load().warehouse_dsn, "warehouse") as conn:
+    with connect(config.load().analyst_dsn, "warehouse", role=config.ANALYST) as conn:
         rows, seconds = export.run(conn, sql_text, params, target, timeout)
     if target.path is not None:
         click.echo(f"wrote {rows} row(s) to {target.path} in {seconds:.2f}s", err=True)
@@ -43,7 +48,7 @@ def list_queries(ctx):
 
 @command("export-all")
 @click.argument("names", nargs=-1)
-@click.option("--output-dir", type=click.Path(exists=True, file_okay=False, writable=True),
+@click.option("--output-dir", type=click.Path(file_okay=False),
               help="Directory for the files [default: the current one].")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
               help="File format.")
@@ -53,8 +58,12 @@ def list_queries(ctx):
 def export_all(ctx, names, output_dir, fmt, params, timeout):
     """Export every named query (or the NAMES given) to NAME_result_<timestamp> files.
 
-    Parameters go to the queries that declare them. A query that fails is
-    reported and the others still run; the exit code is then 1.
+    Every query reads the same REPEATABLE READ snapshot, so the files agree with
+    each other however the warehouse changes meanwhile; export_manifest_<timestamp>.json
+    beside them records that snapshot, when it was taken, and each file with its
+    rows and SHA-256. Parameters go to the queries that declare them. A query that
+    fails is reported (and in the manifest) and the others still run; the exit
+    code is then 1. Files never replace existing ones.
 
     Example: cli-app export-all --output-dir /tmp/exports --format json
     """
@@ -63,24 +72,51 @@ def export_all(ctx, names, output_dir, fmt, params, timeout):
     unused = set(params) - {p for q in selected for p in q.params}
     if unused:
         raise click.ClickException(f"no selected query takes parameter(s) {', '.join(sorted(unused))}")
-    # Check every query's parameters before writing anything.
+    # Check every query's parameters and the directory before writing anything.
     jobs = [(q, q.bind({k: v for k, v in params.items() if k in q.params})) for q in selected]
+    directory = Path(output_dir or os.getcwd())
+    export.writable_directory(directory)
+    when = export.stamp()
     failures: list[str] = []
     written: list[str] = []
-    with connect(config.load().warehouse_dsn, "warehouse") as conn:
-        with click.progressbar(jobs, label="exporting", file=sys.stderr,
-                               item_show_func=lambda job: job[0].name if job else None) as bar:
-            for query, bound in bar:
-                target = export.resolve_target(query.name, True, output_dir, None, fmt)
-                try:
-                    rows, seconds = export.run(conn, query.sql, bound, target, timeout)
+    files: list[dict] = []
+    with connect(config.load().analyst_dsn, "warehouse", role=config.ANALYST) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.transaction():
+            snapshot = dict(zip(("snapshot", "taken_at", "user"), conn.execute(
+                "select pg_current_snapshot()::text, now(), current_user").fetchone()))
+            with click.progressbar(jobs, label="exporting", file=sys.stderr,
+                                   item_show_func=lambda job: job[0].name if job else None) as bar:
+                for query, bound in bar:
+                    target = export.resolve_target(query.name, True, str(directory), None, fmt, when=when)
+                    try:
+                        rows, seconds = export.run_in(conn, query.sql, bound, target, timeout)
+                    except click.ClickException as e:
+                        failures.append(f"{query.name}: {e.message}")
+                        files.append({"query": query.name, "params": bound, "error": e.message})
+                        continue
                     written.append(f"{query.name}: {rows} row(s) in {seconds:.2f}s -> {target.path}")
-                except click.ClickException as e:
-                    failures.append(f"{query.name}: {e.message}")
+                    files.append({"query": query.name, "params": bound, "file": target.path.name,
+                                  "rows": rows, "sha256": sha256(target.path)})
+    manifest = export.Target("json", directory / f"export_manifest_{when}.json", unique=True)
+    with export.atomic_file(manifest) as out:
+        out.write(json.dumps({**snapshot, "taken_at": snapshot["taken_at"].isoformat(),
+                              "isolation": "repeatable read", "format": fmt, "files": files},
+                             indent=2).encode() + b"\n")
     for line in written:
         click.echo(line)
     for line in failures:
         click.echo(f"FAILED {line}", err=True)
-    click.echo(f"exported {len(written)} of {len(jobs)} queries", err=True)
+    click.echo(f"exported {len(written)} of {len(jobs)} queries in one snapshot; manifest {manifest.path}",
+               err=True)
     if failures:
         sys.exit(1)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -4,76 +4,101 @@ import json
 import sys
 
 import click
+import psycopg
 
-from cli_app import analytics, config, deploy as deployment, health
+from cli_app import analytics, conflicts, config, deploy as deployment, drift, health, upkeep
 from cli_app.db import connect
 from cli_app.options import command
 
-SKIP = "skip"
-# elt.maintain folds every second, from a pg_cron job started every minute.
-MAX_FOLD_LAG_SECONDS = 120
 
-
-def collect(settings, subscription: str, max_lag_seconds: float) -> dict:
-    with connect(settings.warehouse_dsn, "warehouse") as warehouse:
-        checks = health.warehouse_checks(warehouse, subscription)
-        progress = health.subscription_progress(warehouse, subscription)
-        layer = {
-            "aggregates": analytics.aggregates(warehouse),
-            "watermarks": analytics.watermarks(warehouse),
-            "refreshes": analytics.last_refreshes(warehouse),
-            "fold_lag": analytics.fold_lag(warehouse),
-            "cron": analytics.cron_runs(warehouse),
-            "quarantine": analytics.quarantine_counts(warehouse),
-        }
-    with connect(settings.source_dsn, "source") as source:
-        checks += health.source_checks(source, subscription)
-        slot = health.slot_wal(source, subscription)
+def collect(settings, subscription: str, limits: upkeep.Limits) -> dict:
+    """Every check either side allows: with one server unreachable, the other's checks are still
+    reported, and the report says which side could not be reached."""
+    checks: list[health.Check] = []
+    layer = {"aggregates": [], "watermarks": None, "refreshes": None, "fold_lag": None, "cron": None,
+             "quarantine": None}
+    progress, slot = (None, None, None), None
+    unreachable = []
+    try:
+        with connect(settings.warehouse_dsn, "warehouse") as warehouse:
+            checks += health.warehouse_checks(warehouse, subscription)
+            progress = health.subscription_progress(warehouse, subscription)
+            # Only when replication fails: then reading the server log's tail is worth it.
+            if any(c.name in ("apply errors", "apply worker") and c.state == health.FAIL for c in checks):
+                conflict = conflicts.last_conflict(warehouse, subscription)
+                if conflict is not None:
+                    checks.append(health.Check("apply conflict", health.FAIL, conflict.summary))
+            layer = warehouse_layer(warehouse)
+    except click.ClickException as e:
+        unreachable.append("warehouse")
+        checks.append(health.Check("warehouse", health.FAIL, e.message.splitlines()[0]))
+    try:
+        with connect(settings.source_dsn, "source") as source:
+            checks += health.source_checks(source, subscription)
+            slot = health.slot_wal(source, subscription)
+    except click.ClickException as e:
+        unreachable.append("source")
+        checks.append(health.Check("source", health.FAIL, e.message.splitlines()[0]))
     current = health.lag(progress, slot)
-    checks += health.lag_checks(current, slot, max_lag_seconds)
-    checks += layer_checks(layer)
+    found_drift = None
+    if not unreachable:
+        checks += health.lag_checks(current, slot, limits.max_lag_seconds)
+        try:
+            found_drift = schema_drift(settings)
+            checks.append(drift_check(found_drift))
+        except (psycopg.Error, click.ClickException) as e:
+            # Either side may have gone away since, or be a version without these catalogs.
+            checks.append(health.Check("schema drift", health.WARN, f"could not compare the catalogs: "
+                                       f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"))
+    if "warehouse" not in unreachable:
+        checks += upkeep.layer_checks(layer, limits)
     return {
         "healthy": health.healthy(checks),
+        "unreachable": unreachable,
         "checks": [c.as_dict() for c in checks],
         "lag": {"bytes": current.bytes, "seconds": current.seconds},
         "slot": slot,
-        **layer,
+        "drift": [d.as_dict() for d in found_drift] if found_drift is not None else None,
+        **{k: v for k, v in layer.items() if k not in ("last_fold", "rebuilt", "jobs", "cron_database",
+                                                        "quarantine_age")},
+        "last_fold": layer.get("last_fold"),
+        "jobs": layer.get("jobs"),
     }
 
 
-def layer_checks(layer: dict) -> list[health.Check]:
-    checks = []
-    if not layer["aggregates"]:
-        checks.append(health.Check("analytics", SKIP, "not deployed: no analytics.<name>_hist materialized view"))
-    else:
-        checks.append(health.Check("analytics", health.OK, f"{len(layer['aggregates'])} aggregate(s): "
-                                   + ", ".join(layer["aggregates"])))
-    lags = layer["fold_lag"]
-    if lags:
-        behind = [f"{f['name']} {f['lag_seconds']:.0f}s" for f in lags if f["lag_seconds"] > MAX_FOLD_LAG_SECONDS]
-        checks.append(health.Check("maintenance", health.WARN if behind else health.OK,
-                                   "not folded for over "
-                                   f"{MAX_FOLD_LAG_SECONDS}s (is the pg_cron job maintain-aggregates running?): "
-                                   + ", ".join(behind) if behind else
-                                   "folded within the last "
-                                   f"{max(f['lag_seconds'] for f in lags):.1f}s, "
-                                   f"{max(f['changes_pending'] or 0 for f in lags)} change(s) pending"))
-    cron = layer["cron"]
-    if cron is None:
-        checks.append(health.Check("pg_cron", SKIP, "not installed in this database"))
-    else:
-        failed = cron["failures_last_day"]
-        checks.append(health.Check("pg_cron", health.WARN if failed else health.OK,
-                                   ", ".join(f"{job}: {n} failed run(s)" for job, n in failed.items())
-                                   + " in the last day" if failed
-                                   else f"{len(cron['recent'])} recent run(s), no failure in the last day"))
-    quarantine = layer["quarantine"]
-    if quarantine is not None:
-        total = sum(quarantine.values())
-        checks.append(health.Check("quarantine", health.WARN if total else health.OK,
-                                   f"{total} row(s) held: " + ", ".join(f"{k} {v}" for k, v in quarantine.items())
-                                   if total else "empty"))
-    return checks
+def schema_drift(settings) -> list:
+    """The catalogs of both sides compared: two small queries, run only when both answer."""
+    with connect(settings.source_dsn, "source") as source, connect(settings.warehouse_dsn, "warehouse") as warehouse:
+        return drift.compare(source, warehouse)
+
+
+def drift_check(found: list) -> health.Check:
+    if not found:
+        return health.Check("schema drift", health.OK, "the warehouse copies have the source's columns and types")
+    failing = drift.failing(found)
+    return health.Check("schema drift", health.FAIL if failing else health.WARN,
+                        "; ".join(f"operations.{d.table}.{d.column} {d.change} at the source: {d.alter}"
+                                  f" ({d.effect})" for d in found)
+                        + (" — `cli-app sync-schema` applies what it safely can" if failing else ""))
+
+
+def warehouse_layer(warehouse) -> dict:
+    """What the warehouse says about its analytics layer, each probe a query or two on small
+    tables or catalogs: nothing here reads the answers or the clean rows."""
+    fold_lag = analytics.fold_lag(warehouse)
+    return {
+        "aggregates": analytics.aggregates(warehouse),
+        "watermarks": analytics.watermarks(warehouse),
+        "refreshes": analytics.last_refreshes(warehouse),
+        "fold_lag": fold_lag,
+        "cron": analytics.cron_runs(warehouse),
+        "quarantine": analytics.quarantine_counts(warehouse),
+        "quarantine_age": analytics.quarantine_counted_at(warehouse),
+        "last_fold": analytics.last_fold(warehouse),
+        "rebuilt": {f["name"]: f["rebuilt_age_seconds"] for f in fold_lag or []},
+        "jobs": analytics.cron_jobs(warehouse),
+        "cron_database": analytics.cron_database(warehouse),
+    }
 
 
 def _age(seconds) -> str:
@@ -117,22 +142,39 @@ def print_report(report: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--max-lag-seconds", type=click.FloatRange(min=0), default=300, show_default=True,
               help="Replication lag above this is unhealthy.")
+@click.option("--max-fold-lag-seconds", type=click.FloatRange(min=0), default=120, show_default=True,
+              help="Changes waiting longer than this to be folded are unhealthy.")
+@click.option("--max-rebuild-age-hours", type=click.FloatRange(min=0), default=26, show_default=True,
+              help="An aggregate not rebuilt for longer is unhealthy (the rebuild is nightly).")
+@click.option("--max-pending-changes", type=click.IntRange(min=0), default=100_000, show_default=True,
+              help="A changelog backlog (changes not folded yet) above this is unhealthy.")
+@click.option("--max-quarantined", type=click.IntRange(min=0), envvar="ELT_MAX_QUARANTINED",
+              help="Quarantined rows above this are unhealthy, up to it fine; without it any "
+                   "quarantined row is a warning [env: ELT_MAX_QUARANTINED].")
 @click.option("--subscription", envvar="ELT_SUBSCRIPTION", default=deployment.SUBSCRIPTION,
               show_default=True, help="Subscription (and slot) to check [env: ELT_SUBSCRIPTION].")
-def status(as_json, max_lag_seconds, subscription):
+def status(as_json, max_lag_seconds, max_fold_lag_seconds, max_rebuild_age_hours, max_pending_changes,
+           max_quarantined, subscription):
     """Health of the pipeline: replication, lag, slot WAL, aggregates, pg_cron, quarantine.
 
     Replication lag in bytes (the source's slot) and seconds (the warehouse's
     pg_stat_subscription); WAL the slot retains against max_slot_wal_keep_size;
-    each aggregate's watermark, fold lag and changes pending; the last rebuild and
-    its duration; recent
-    pg_cron runs and failures; quarantined rows per rule. Exits 1 when something
-    is unhealthy (subscription disabled, apply worker down, slot inactive or near
-    its limit, lag over --max-lag-seconds), so a cron job can alert on it.
+    each aggregate's watermark, fold lag and changes pending; the last fold and
+    rebuild; the pg_cron jobs and their last runs; quarantined rows per rule (as
+    of the last count by the job count-quarantine). Exits 1 when something is
+    unhealthy: subscription disabled, apply worker down, slot inactive or near its
+    limit, lag over --max-lag-seconds, a fold failed or overdue, a rebuild
+    overdue, a maintenance job missing, inactive or failing, a changelog backlog
+    or a quarantine over its limit, or a server unreachable. With one server
+    down, every check of the other is still reported. Reads only catalogs and
+    small tables, so it stays cheap enough to poll.
 
-    Example: cli-app status --json --max-lag-seconds 60
+    Example: cli-app status --json --max-lag-seconds 60 --max-quarantined 500
     """
-    report = collect(config.load(), subscription, max_lag_seconds)
+    limits = upkeep.Limits(max_lag_seconds=max_lag_seconds, max_fold_lag_seconds=max_fold_lag_seconds,
+                           max_rebuild_age_hours=max_rebuild_age_hours,
+                           max_pending_changes=max_pending_changes, max_quarantined=max_quarantined)
+    report = collect(config.load(), subscription, limits)
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:

@@ -4,6 +4,7 @@
 --   advance-star-tables  every minute: call elt.maintain_star() (advances once a second)
 --   rebuild-aggregates   nightly: call elt.rebuild_all() (re-anchors every maintained part)
 --   purge-elt-logs       daily: call elt.purge()
+--   count-quarantine     every 15 minutes: call elt.count_quarantine() (what status reads)
 -- A job that exists keeps its schedule (someone may have chosen it), unless replace is true.
 -- Jobs of older versions (refresh-<aggregate>) are unscheduled. pg_cron lives only in the
 -- database named by cron.database_name; elsewhere this says so and does nothing.
@@ -24,7 +25,8 @@ begin
             ('maintain-aggregates', '* * * * *', 'call elt.maintain()'),
             ('advance-star-tables', '* * * * *', 'call elt.maintain_star()'),
             ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()'),
-            ('purge-elt-logs', '17 3 * * *', 'call elt.purge()')
+            ('purge-elt-logs', '17 3 * * *', 'call elt.purge()'),
+            ('count-quarantine', '*/15 * * * *', 'call elt.count_quarantine()')
         ) as j (name, schedule, command)
     loop
         if replace or not exists (select from cron.job as j where j.jobname = job.name) then
@@ -35,4 +37,4 @@ end
 $$;
 
 comment on procedure elt.schedule_maintenance(boolean) is
-    'Schedule the pg_cron jobs maintain-aggregates and advance-star-tables (every minute), rebuild-aggregates (nightly) and purge-elt-logs (daily), keeping existing schedules unless replace; needs pg_cron in this database.';
+    'Schedule the pg_cron jobs maintain-aggregates and advance-star-tables (every minute), rebuild-aggregates (nightly), purge-elt-logs (daily) and count-quarantine (every 15 minutes), keeping existing schedules unless replace; needs pg_cron in this database.';
