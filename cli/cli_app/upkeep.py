@@ -11,7 +11,7 @@ from cli_app.health import FAIL, OK, WARN, Check
 
 SKIP = "skip"
 # What elt.schedule_maintenance schedules: the jobs that must exist and be active.
-JOBS = ("maintain-aggregates", "advance-star-tables", "rebuild-aggregates", "purge-elt-logs", "count-quarantine")
+JOBS = ("maintain-aggregates", "rebuild-aggregates", "purge-elt-logs", "count-quarantine", "advance-star-tables")
 # How pg_cron records a run whose background worker was terminated (shutdown, restart, a kill).
 INTERRUPTED = re.compile(r'terminating background worker( "[^"]*")? due to administrator command')
 
