@@ -5,11 +5,12 @@
 -- under 500 tx/s: folding every 1 s, 0.25 s and 0.1 s put pending_items' p99 at about 60, 40
 -- and 19 ms, for about 15% of a core at 0.1 s (bench/README.md). A round in which no change
 -- arrived does nothing, so an idle warehouse costs next to nothing.
--- It runs for run_for, by default until the next minute starts: the pg_cron job
--- maintain-aggregates starts it every minute (pg_cron 1.4 schedules by the minute), and pg_cron
--- starts a run that came due while the previous one was still going as soon as that one ends,
--- so one run follows the other with no gap (a gap of a few seconds let the delta grow to
--- thousands of changes, and the answers' p99 with it) and no overlap.
+-- It runs for run_for, by default until half a second before the next minute: the pg_cron job
+-- maintain-aggregates starts it every minute (pg_cron 1.4 schedules by the minute), so one run
+-- follows the other with a gap of half a second (a gap of a few seconds let the delta grow to
+-- thousands of changes, and the answers' p99 with it) and no overlap. Not up to the minute
+-- itself: a run still going when the next is due was started again only 59 s later, once
+-- pg_cron had a second job every minute (advance-star-tables), and the answers went unfolded.
 -- Each round is one REPEATABLE READ transaction (elt.begin_maintenance), committed before the
 -- next: an aggregate whose pending changes would cost more to fold than its last rebuild took
 -- (a bulk load) is rebuilt, the others are folded (elt.maintain_round).
@@ -21,8 +22,11 @@ create or replace procedure elt.maintain(run_for interval default null,
                                          fold_every interval default '0.1 seconds')
 language plpgsql as $$
 declare
+    -- Half a second before the minute: pg_cron 1.4 starts a job still running at its due time
+    -- only about a minute later (measured: a run that ended 29 ms past the minute left the
+    -- answers unfolded for 59 s), so a run must end before the next one is due.
     stop_at timestamptz := coalesce(clock_timestamp() + run_for,
-                                    date_trunc('minute', clock_timestamp()) + interval '1 minute');
+                                    date_trunc('minute', clock_timestamp()) + interval '59.5 seconds');
     next_at timestamptz;
     started timestamptz;
     failure text;
@@ -52,7 +56,7 @@ end
 $$;
 
 comment on procedure elt.maintain(interval, interval) is
-    'Fold (or, where folding would cost more, rebuild) every aggregate every fold_every (0.1 s) for run_for (default: until the next minute starts), each round in its own repeatable read transaction; one run at a time. The pg_cron job maintain-aggregates calls it every minute.';
+    'Fold (or, where folding would cost more, rebuild) every aggregate every fold_every (0.1 s) for run_for (default: until half a second before the next minute), each round in its own repeatable read transaction; one run at a time. The pg_cron job maintain-aggregates calls it every minute.';
 
 create or replace function elt.maintain_round()
 returns void

@@ -1,6 +1,6 @@
 -- elt.maintain_star
 -- call elt.maintain_star(): advance the star tables (elt.advance_star_tables) once a second until
--- the next minute starts (or for run_for), each advance in a REPEATABLE READ transaction of its
+-- two seconds before the next minute (or for run_for), each advance in a REPEATABLE READ transaction of its
 -- own, committed before the next. The pg_cron job advance-star-tables calls it every minute, as
 -- maintain-aggregates calls elt.maintain.
 -- A job of its own, not a step of elt.maintain's rounds: an advance costs several times a fold
@@ -13,7 +13,10 @@
 create or replace procedure elt.maintain_star(run_for interval default null, advance_every interval default '1 second')
 language plpgsql as $$
 declare
-    stop_at timestamptz := coalesce(clock_timestamp() + run_for, date_trunc('minute', clock_timestamp()) + interval '1 minute');
+    -- Ends well before the minute, like elt.maintain: a run still going when the next is due is
+    -- started again only about a minute later by pg_cron 1.4; an advance takes up to a second.
+    stop_at timestamptz := coalesce(clock_timestamp() + run_for,
+                                    date_trunc('minute', clock_timestamp()) + interval '58 seconds');
     next_at timestamptz;
     started timestamptz;
     failure text;
@@ -44,4 +47,4 @@ end
 $$;
 
 comment on procedure elt.maintain_star(interval, interval) is
-    'Advance the star tables every advance_every (1 s) for run_for (default: until the next minute starts), each advance in its own repeatable read transaction; one run at a time. The pg_cron job advance-star-tables calls it every minute.';
+    'Advance the star tables every advance_every (1 s) for run_for (default: until two seconds before the next minute), each advance in its own repeatable read transaction; one run at a time. The pg_cron job advance-star-tables calls it every minute.';
