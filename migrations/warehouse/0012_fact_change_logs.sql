@@ -38,8 +38,9 @@ begin
             comment on column staging.%1$I.xact_id is 'Transaction of the advance that made the change.';
             revoke all on staging.%1$I from public;
 
+            -- Runs as its owner: the advance runs as elt_owner, who may read the logs, not write them.
             create function staging.%5$I() returns trigger
-            language plpgsql as $body$
+            language plpgsql security definer set search_path = pg_catalog, pg_temp as $body$
             begin
                 -- Once per statement; the advance's upsert fires the insert and the update
                 -- triggers, each with the rows it inserted or updated. Its updates never change
