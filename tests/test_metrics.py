@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics_changes import apply_batch, reset_source
+from cli_support import cli_env, invoke  # noqa: F401
 from test_star_schema import CHANGES, star_mismatches
 
 PROPERTY = settings(max_examples=int(os.environ.get("ELT_TEST_EXAMPLES", 15)), deadline=None,
@@ -211,7 +212,7 @@ def test_the_catalog_names_every_metric_view_and_each_exists(warehouse):
         assert warehouse.execute("select to_regclass(%s) is not null", [view_name]).fetchone()[0]
 
 
-def test_the_answers_as_of_a_moment_and_outside_the_retention(source, warehouse, replicated):
+def test_the_answers_as_of_a_moment_and_outside_the_retention(source, warehouse, replicated, invoke):
     empty = record_moment(warehouse)
     source.execute("insert into operations.customers (customer_id, customer_name) values (1, 'Ana')")
     source.execute("insert into operations.orders (order_id, order_date, delivery_date, customer_id, status)"
@@ -232,6 +233,15 @@ def test_the_answers_as_of_a_moment_and_outside_the_retention(source, warehouse,
     assert warehouse.execute("select * from analytics.open_orders_as_of(%s)", [completed[0]]).fetchall() == []
     for at, then in (pending, completed):
         assert as_of_mismatches(warehouse, at, then) == {}
+    # The named query as of the moment, from the command line (the moment in UTC, the warehouse's zone).
+    moment = pending[0].replace(tzinfo=None).isoformat(sep=" ")
+    result = invoke("--query", "open_orders", "--as-of", moment)
+    assert result.exit_code == 0 and "PENDING" in result.output, result.output
+    assert "PENDING" not in invoke("--query", "open_orders").output
+    result = invoke("--query", "top_customers", "--as-of", moment)
+    assert result.exit_code == 0 and "Ana " in result.output and "Maria" not in result.output, result.output
+    result = invoke("--query", "open_orders", "--as-of", "yesterday at five")
+    assert result.exit_code == 2 and "is not a moment" in result.output
 
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="in the future"):
         warehouse.execute("select * from analytics.open_orders_as_of(now() + interval '1 hour')")
@@ -247,4 +257,49 @@ def test_the_answers_as_of_a_moment_and_outside_the_retention(source, warehouse,
         warehouse.execute("select * from analytics.open_orders_as_of(%s)", [pending[0]])
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="outside the change log's retention"):
         warehouse.execute("select * from analytics.revenue_daily_as_of(%s)", [empty[0]])
+    result = invoke("--query", "open_orders", "--as-of", moment)
+    assert result.exit_code == 1 and "outside the change log's retention" in result.output
+    assert "kept for 7 days" in result.output, result.output
+    report = invoke("status").output
+    assert "history: change logs kept 7 days" in report and "anomaly flags today: none" in report, report
     assert as_of_mismatches(warehouse, completed[0], completed[1]) == {}
+
+
+def test_a_day_outside_its_rolling_median_and_mad_band_is_flagged(source, warehouse, replicated):
+    """35 quiet days (1 to 3 orders of 5.00, none on Sundays), then a day of 20 orders."""
+    import statistics
+    source.execute("insert into operations.customers (customer_id, customer_name)"
+                   " select g, 'Customer ' || g from generate_series(1, 200) as g")
+    source.execute("insert into operations.products (product_id, product_name, barcode, unity_price)"
+                   " values (1, 'Tea', '789', 2.50)")
+    first, spike = date(2026, 1, 1), date(2026, 2, 5)
+    source.execute("""
+        insert into operations.orders (order_id, order_date, delivery_date, customer_id, status)
+        select row_number() over (), d::date, d::date + 2, row_number() over (), 'COMPLETED'
+        from generate_series(%(first)s::date, %(spike)s::date - 1, interval '1 day') as d
+        cross join lateral generate_series(1, 1 + extract(day from d)::integer %% 3) as n
+        where extract(isodow from d) <> 7
+        union all
+        select 1000 + n, %(spike)s::date, %(spike)s::date + 2, 100 + n, 'COMPLETED' from generate_series(1, 20) as n
+        """, {"first": first, "spike": spike})
+    source.execute("insert into operations.order_items (order_item_id, order_id, product_id, quanity)"
+                   " select order_id, order_id, 1, 2 from operations.orders")
+    replicated.catch_up()
+    warehouse.execute("call elt.advance_star()")
+    intake = dict(warehouse.execute("select order_date, intake_amount from analytics.revenue_daily").fetchall())
+    history = [intake.get(date.fromordinal(spike.toordinal() - n), Decimal(0)) for n in range(1, 29)]
+    median = statistics.median(history)
+    mad = statistics.median(abs(v - median) for v in history)
+    bands = {m: row for m, *row in warehouse.execute(
+        "select metric, value, median, band_low, band_high, is_anomaly from analytics.daily_metric_bands(%s)",
+        [spike]).fetchall()}
+    assert bands["revenue_daily.intake_amount"] == [
+        Decimal("100.00"), median, median - 3 * Decimal("1.4826") * mad, median + 3 * Decimal("1.4826") * mad, True]
+    assert bands["revenue_daily.revenue_amount"][-1] and bands["customers_new_returning.new_customers"][-1]
+    # An ordinary day stays inside its band; a metric without 28 days of history is not judged.
+    assert not any(row[-1] for row in warehouse.execute(
+        "select * from analytics.daily_metric_bands(%s)", [date(2026, 2, 4)]).fetchall())
+    assert warehouse.execute("select count(*) from analytics.daily_metric_bands(%s)",
+                             [date(2026, 1, 20)]).fetchone()[0] == 0
+    assert [c.name for c in warehouse.execute("select * from analytics.anomaly_flags_today").description] == [
+        "metric", "day", "value", "median", "band_low", "band_high"]

@@ -246,3 +246,25 @@ def cron_jobs(conn: psycopg.Connection) -> list[dict] | None:
 def cron_database(conn: psycopg.Connection) -> str | None:
     """The database pg_cron serves on this server (cron.database_name), if it is loaded."""
     return conn.execute("select current_setting('cron.database_name', true)").fetchone()[0]
+
+
+def history_retention(conn: psycopg.Connection) -> dict | None:
+    """How long the change logs are kept and from when the answers as of a past moment can be
+    asked (elt.changelog_retention); None on a warehouse without it."""
+    if not relation_exists(conn, "elt.changelog_retention"):
+        return None
+    keep, changes_from, facts_from = conn.execute(
+        "select keep::text, changes_from, facts_from from elt.changelog_retention").fetchone()
+    return {"keep": keep, "answers_from": changes_from.isoformat() if changes_from else None,
+            "metrics_from": facts_from.isoformat() if facts_from else None}
+
+
+def anomaly_flags_today(conn: psycopg.Connection) -> list[dict] | None:
+    """The daily metrics outside their usual band today (analytics.anomaly_flags_today); None on
+    a warehouse without them. It reads about a month of the folded daily metrics."""
+    if not relation_exists(conn, "analytics.anomaly_flags_today"):
+        return None
+    rows = conn.execute("select metric, day, value, median, band_low, band_high"
+                        " from analytics.anomaly_flags_today order by metric").fetchall()
+    return [{"metric": r[0], "day": r[1].isoformat(), "value": float(r[2]), "median": float(r[3]),
+             "band_low": float(r[4]), "band_high": float(r[5])} for r in rows]

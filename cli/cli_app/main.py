@@ -19,10 +19,13 @@ from cli_app.options import group, output_options, param_option, timeout_option
 @output_options
 @param_option
 @timeout_option
+@click.option("--as-of", "as_of", metavar="MOMENT",
+              help="Run --query as of a past moment inside the change logs' retention (e.g. '2026-11-22 17:00';"
+                   " `status` shows how far back): exact, from the change logs.")
 @click.option("--queries-dir", "queries_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Another directory of named queries (repeatable; also ELT_QUERIES_DIR).")
 @click.pass_context
-def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, timeout, queries_dirs):
+def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, timeout, as_of, queries_dirs):
     """Postgres-native ELT for order analytics.
 
     Reads SOURCE_DSN and WAREHOUSE_DSN from the environment, or from .pg/env
@@ -45,11 +48,12 @@ def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, ti
             raise click.UsageError("--query runs a named query on its own; drop it or the subcommand")
         return
     if not query_name:
-        if export_flag or output_dir or output or fmt or force or params:
+        if export_flag or output_dir or output or fmt or force or params or as_of:
             raise click.UsageError("these options need --query NAME")
         click.echo(ctx.get_help())
         ctx.exit(0)
-    queries.run_named(query_name, params, export_flag, output_dir, output, fmt, timeout, queries_dirs, force)
+    queries.run_named(query_name, params, export_flag, output_dir, output, fmt, timeout, queries_dirs, force,
+                      as_of=as_of)
 
 
 for verb in (pipeline.deploy, pipeline.generate, pipeline.traffic, pipeline.watch, status.status,

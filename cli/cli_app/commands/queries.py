@@ -9,17 +9,18 @@ from pathlib import Path
 import click
 import psycopg
 
-from cli_app import config, export, queries
+from cli_app import as_of as past, config, export, queries
 from cli_app.db import connect
 from cli_app.options import command, param_option, timeout_option
 
 
 def run_named(name: str, params: dict, export_flag: bool, output_dir, output, fmt, timeout: float,
-              dirs: tuple[str, ...] = (), force: bool = False) -> None:
+              dirs: tuple[str, ...] = (), force: bool = False, as_of: str | None = None) -> None:
     query = queries.find(name, dirs)
     bound = query.bind(params)
+    sql_text = query.sql if as_of is None else past.rewrite(name, query.sql, as_of)
     target = export.resolve_target(name, export_flag, output_dir, output, fmt, force)
-    run_and_report(query.sql, bound, target, timeout)
+    run_and_report(sql_text, bound, target, timeout)
 
 
 def run_and_report(sql_text: str, params, target: export.Target, timeout: float) -> None:

@@ -16,7 +16,7 @@ def collect(settings, subscription: str, limits: upkeep.Limits) -> dict:
     reported, and the report says which side could not be reached."""
     checks: list[health.Check] = []
     layer = {"aggregates": [], "watermarks": None, "refreshes": None, "fold_lag": None, "cron": None,
-             "quarantine": None}
+             "quarantine": None, "history": None, "anomalies": None}
     progress, slot = (None, None, None), None
     unreachable = []
     try:
@@ -98,6 +98,8 @@ def warehouse_layer(warehouse) -> dict:
         "rebuilt": {f["name"]: f["rebuilt_age_seconds"] for f in fold_lag or []},
         "jobs": analytics.cron_jobs(warehouse),
         "cron_database": analytics.cron_database(warehouse),
+        "history": analytics.history_retention(warehouse),
+        "anomalies": analytics.anomaly_flags_today(warehouse),
     }
 
 
@@ -135,6 +137,15 @@ def print_report(report: dict) -> None:
         for run in report["cron"]["recent"]:
             click.echo(f"  {run['start']}  {run['job']}  {run['status']}"
                        + (f"  {run['message']}" if run["status"] == "failed" else ""))
+    if report.get("history"):
+        h = report["history"]
+        click.echo(f"\nhistory: change logs kept {h['keep']}; answers as of a moment from {h['answers_from']},"
+                   f" metrics from {h['metrics_from']} (--as-of)")
+    if report.get("anomalies") is not None:
+        click.echo("\nanomaly flags today" + ("" if report["anomalies"] else ": none"))
+        for a in report["anomalies"]:
+            click.echo(f"  {a['metric']}: {a['value']:g} outside [{a['band_low']:g}, {a['band_high']:g}]"
+                       f" (28-day median {a['median']:g})")
     click.echo("\nhealthy" if report["healthy"] else "\nUNHEALTHY")
 
 
@@ -161,7 +172,9 @@ def status(as_json, max_lag_seconds, max_fold_lag_seconds, max_rebuild_age_hours
     pg_stat_subscription); WAL the slot retains against max_slot_wal_keep_size;
     each aggregate's watermark, fold lag and changes pending; the last fold and
     rebuild; the pg_cron jobs and their last runs; quarantined rows per rule (as
-    of the last count by the job count-quarantine). Exits 1 when something is
+    of the last count by the job count-quarantine); the change logs' retention
+    (how far back --as-of reaches); the daily metrics flagged today as outside
+    their rolling 28-day band. Exits 1 when something is
     unhealthy: subscription disabled, apply worker down, slot inactive or near its
     limit, lag over --max-lag-seconds, a fold failed or overdue, a rebuild
     overdue, a maintenance job missing, inactive or failing, a changelog backlog
