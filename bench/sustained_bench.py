@@ -1,5 +1,6 @@
 """Sustained traffic: the four served answers under a steady write load at the source, while
-maintenance runs as in production, timed every second against their from-scratch recompute.
+maintenance runs as in production, timed every second against their from-scratch recompute;
+the business metrics too (METRICS), their recomputes from the facts every 30 s.
 
     .venv/bin/python bench/sustained_bench.py                 # 1M orders; 100, 500, 1000 tx/s, 10 min each
     .venv/bin/python bench/sustained_bench.py --orders 20000 --rates 100,500 --minutes 1   # smoke run
@@ -41,6 +42,22 @@ from benchlib import REPO, SOURCE_PORT, WAREHOUSE_PORT, dsn, fresh
 from cli_app import deploy, generate
 
 ANSWERS = ("open_orders", "top_dates", "pending_items", "top_customers")
+# The business metrics (analytics.metric_catalog) and the anomaly flags, read every second like
+# the answers, each beside the view that computes it from the facts (None: no such view; the
+# drop-off views are projections of revenue_*, the flags of the daily metrics). Their recomputes
+# run on a connection of their own every --metric-recompute-every seconds: computed from the
+# facts they take seconds at 1M orders, and each second they would crowd out the answers'.
+METRICS = {
+    "revenue_daily": "analytics.revenue_daily_recompute",
+    "revenue_weekly": "analytics.revenue_weekly_recompute",
+    "revenue_by_product": "analytics.revenue_by_product_recompute",
+    "intake_revenue_dropoff_daily": None,
+    "intake_revenue_dropoff_weekly": None,
+    "delivery_lag_weekly": "analytics.delivery_lag_weekly_recompute",
+    "customers_new_returning": "analytics.customers_new_returning_recompute",
+    "status_funnel": "analytics.status_funnel_totals_recompute",
+    "anomaly_flags_today": None,
+}
 SUBSCRIPTION = "bench_sustained"
 JOB = "maintain-aggregates"
 MARKER_CUSTOMER = 0
@@ -121,13 +138,16 @@ class Cpu:
 class Run:
     """One rate: the traffic and the samplers, each on its own connection and thread."""
 
-    def __init__(self, source_dsn, warehouse_dsn, rate, seconds, marker_day, recompute_every):
+    def __init__(self, source_dsn, warehouse_dsn, rate, seconds, marker_day, recompute_every,
+                 metric_recompute_every=30):
         self.source_dsn, self.warehouse_dsn = source_dsn, warehouse_dsn
         self.recompute_every = recompute_every
+        self.metric_recompute_every = metric_recompute_every
         self.rate, self.seconds = rate, seconds
         self.marker_day = marker_day
         self.stop = threading.Event()
         self.served, self.recomputed, self.markers, self.monitor = [], [], [], []
+        self.metrics_served, self.metrics_recomputed = [], []
         self.traffic, self.errors = [], []
         self.t0 = None
 
@@ -157,9 +177,12 @@ class Run:
                                    application_name=f"bench {name}")
         wh = connect(self.warehouse_dsn, "served")
         rc = connect(self.warehouse_dsn, "recompute")
+        mw, mr = connect(self.warehouse_dsn, "metrics served"), connect(self.warehouse_dsn, "metrics recompute")
         mk_src, mk_wh = connect(self.source_dsn, "marker"), connect(self.warehouse_dsn, "marker")
         mon_src, mon_wh = connect(self.source_dsn, "monitor"), connect(self.warehouse_dsn, "monitor")
-        self.connections = [wh, rc, mk_src, mk_wh, mon_src, mon_wh]
+        self.connections = [wh, rc, mk_src, mk_wh, mon_src, mon_wh, mw, mr]
+        metrics = [m for m in METRICS if mw.execute("select to_regclass(%s) is not null",
+                                                     [f"analytics.{m}"]).fetchone()[0]]
         has_fold_log = mon_wh.execute("select to_regclass('elt.fold_log') is not null").fetchone()[0]
         cpu = Cpu()
         last = {"commits": None, "t": None}
@@ -182,6 +205,26 @@ class Run:
                     sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
                 self.recomputed.append(sample)
                 self.stop.wait(max(0.0, sample["t"] + self.recompute_every - self.since()))
+
+        def metrics_served():
+            sample = {"t": self.since(), "ms": {}, "rows": {}}
+            for name in metrics:
+                started = time.perf_counter()
+                rows = mw.execute(f"select * from analytics.{name}").fetchall()
+                sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
+                sample["rows"][name] = len(rows)
+            self.metrics_served.append(sample)
+
+        def metrics_recompute():
+            while not self.stop.is_set():
+                sample = {"t": self.since(), "ms": {}}
+                for name in metrics:
+                    if METRICS[name] and not self.stop.is_set():
+                        started = time.perf_counter()
+                        mr.execute(f"select * from {METRICS[name]}").fetchall()
+                        sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
+                self.metrics_recomputed.append(sample)
+                self.stop.wait(max(0.0, sample["t"] + self.metric_recompute_every - self.since()))
 
         def marker():
             self.marker_day += timedelta(days=1)
@@ -248,7 +291,9 @@ class Run:
         self.writers = [threading.Thread(target=traffic, args=(self.rate / workers,), name=f"write_mix {i}")
                         for i in range(workers)]
         self.samplers = [self.every_second(served), self.every_second(marker), self.every_second(monitor),
-                         threading.Thread(target=recompute, name="recompute", daemon=True)]
+                         threading.Thread(target=recompute, name="recompute", daemon=True),
+                         self.every_second(metrics_served),
+                         threading.Thread(target=metrics_recompute, name="metrics recompute", daemon=True)]
         self.t0 = time.monotonic()
         self.wall_started = datetime.now(timezone.utc)
         for thread in self.writers + self.samplers:
@@ -277,6 +322,16 @@ def check_equal(warehouse_dsn) -> dict:
             result[name] = {"equal": not only_served and not only_spec, "rows": sum(spec.values()),
                             "only_served": [list(map(plain, r)) for r in list(only_served)[:10]],
                             "only_recompute": [list(map(plain, r)) for r in list(only_spec)[:10]]}
+        # The metrics' declared aggregates (status_funnel_totals under status_funnel), same snapshot.
+        for name in [m for m in (*METRICS, "status_funnel_totals", "delivery_lag_histogram")
+                     if m not in ("status_funnel", "delivery_lag_weekly")]:
+            if not conn.execute("select to_regclass(%s) is not null", [f"analytics.{name}_recompute"]).fetchone()[0]:
+                continue
+            served = Counter(conn.execute(f"select * from analytics.{name}").fetchall())
+            spec = Counter(conn.execute(f"select * from analytics.{name}_recompute").fetchall())
+            result[name] = {"equal": served == spec, "rows": sum(spec.values()),
+                            "only_served": [list(map(plain, r)) for r in list(served - spec)[:10]],
+                            "only_recompute": [list(map(plain, r)) for r in list(spec - served)[:10]]}
         conn.rollback()
     return result
 
@@ -290,6 +345,11 @@ def summarise(run: Run, warehouse) -> dict:
                         "first_minute_p50": pct([s["ms"][name] for s in run.served if s["t"] < minute], 50),
                         "last_minute_p50": pct([s["ms"][name] for s in run.served if s["t"] >= run.elapsed - minute], 50)}
     recompute = {name: stats([s["ms"][name] for s in run.recomputed]) for name in ANSWERS}
+    metric_names = sorted({n for s in run.metrics_served for n in s["ms"]})
+    metrics_served = {name: stats([s["ms"][name] for s in run.metrics_served if name in s["ms"]])
+                      for name in metric_names}
+    metrics_recompute = {name: stats([s["ms"][name] for s in run.metrics_recomputed if name in s["ms"]])
+                         for name in metric_names if METRICS.get(name)}
     rounds = [s["t"] for s in run.recomputed]
     commits = sum(w["commits"] for w in run.traffic)
     summary = {
@@ -298,6 +358,7 @@ def summarise(run: Run, warehouse) -> dict:
         "errors": sum(w["errors"] for w in run.traffic), "writers": run.traffic,
         "tx_per_s_per_second": stats([m["tx_per_s"] for m in run.monitor if "tx_per_s" in m]),
         "served_ms": served, "recompute_ms": recompute,
+        "metrics_served_ms": metrics_served, "metrics_recompute_ms": metrics_recompute,
         "recompute_rounds": len(rounds),
         "recompute_round_every_s": round((rounds[-1] - rounds[0]) / (len(rounds) - 1), 2) if len(rounds) > 1 else None,
         "ratio_recompute_to_served_p50": {
@@ -409,6 +470,8 @@ def main() -> None:
                         help="of traffic per rate: one number for all, or one per rate, comma-separated")
     parser.add_argument("--recompute-every", type=float, default=1,
                         help="seconds between the starts of two rounds of recomputes (they load the machine)")
+    parser.add_argument("--metric-recompute-every", type=float, default=30,
+                        help="seconds between the starts of two rounds of the metrics' recomputes from the facts")
     parser.add_argument("--big", action="store_true", help="10M orders, 500 tx/s only")
     args = parser.parse_args()
     if args.big:
@@ -436,7 +499,8 @@ def main() -> None:
                 print("maintenance:", json.dumps(results["maintenance"]), flush=True)
                 marker_day = date(1970, 1, 1)
                 for rate, duration in zip(rates, minutes):
-                    run = Run(source_dsn, warehouse_dsn, rate, duration * 60, marker_day, args.recompute_every)
+                    run = Run(source_dsn, warehouse_dsn, rate, duration * 60, marker_day, args.recompute_every,
+                              args.metric_recompute_every)
                     print(f"{rate} tx/s for {duration} min", flush=True)
                     run.start()
                     run.finish()
@@ -447,6 +511,7 @@ def main() -> None:
                         source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0]), 1)
                     results["rates"].append({"summary": summary, "samples": {
                         "served": run.served, "recompute": run.recomputed, "markers": run.markers,
+                        "metrics_served": run.metrics_served, "metrics_recompute": run.metrics_recomputed,
                         "monitor": run.monitor}})
                     print(json.dumps(brief(summary)), flush=True)
                     if not all(e["equal"] for e in summary["equal"].values()):
@@ -561,7 +626,9 @@ def brief(summary: dict) -> dict:
             "recompute_rounds": summary["recompute_rounds"],
             "freshness_ms": summary["freshness_ms"], "apply_ms": summary["apply_ms"],
             "slot_lag_bytes_max": summary["slot_lag_bytes"]["max"], "cpu": summary["cpu"],
-            "equal": {n: summary["equal"][n]["equal"] for n in ANSWERS},
+            "equal": {n: e["equal"] for n, e in summary["equal"].items()},
+            "metrics_served_p50_p99_ms": {n: [s["p50"], s["p99"]] for n, s in summary["metrics_served_ms"].items()},
+            "metrics_recompute_p50_ms": {n: s["p50"] for n, s in summary["metrics_recompute_ms"].items()},
             **{k: summary[k] for k in ("fold_lag_s", "folds", "cron_runs", "sampler_errors") if summary.get(k)}}
 
 
