@@ -245,6 +245,8 @@ KNOCK_ON = {
     "a product appearing brings its items": ([CUSTOMER, ORDER, ITEM], PRODUCT),
     "a product disappearing takes its items": ([CUSTOMER, PRODUCT, ORDER, ITEM], ("delete_product", 1)),
     "a renumbered order leaves its items behind": ([CUSTOMER, PRODUCT, ORDER, ITEM], ("renumber_order", 1, 2)),
+    "an item leaving an order deleted meanwhile": ([CUSTOMER, PRODUCT, ORDER, ("upsert_order", 2, 1, "PENDING", None, None),
+                                                   ITEM], [("delete_order", 1), ("move_item", 1, 2)]),
     "an item moving to a quarantined order": ([CUSTOMER, PRODUCT, ORDER, ("upsert_order", 2, 1, "LOST", None, None),
                                               ITEM], ("move_item", 1, 2)),
     # The product's price rises (upsert_product adds 1) after the order; the order's id is then

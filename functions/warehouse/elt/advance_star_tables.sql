@@ -131,17 +131,12 @@ begin
         (select min(least(o.order_date, o.delivery_date)) from clean.orders as o where o.order_id = any(orders)),
         (select max(greatest(o.order_date, o.delivery_date)) from clean.orders as o where o.order_id = any(orders)));
 
-    -- Items before orders on the way out, orders before items on the way in (the items point at
-    -- their orders). Facts no longer clean go; the others are written where they differ.
+    -- Items that are no longer clean go first, then orders and items are written where they
+    -- differ, and the orders no longer clean go last: the items point at their orders.
     delete from analytics.fct_order_item as f
     where f.order_item_id = any(items)
       and f.order_item_id <> all(array(select i.order_item_id from clean.order_items as i
                                        where i.order_item_id = any(items)));
-    get diagnostics n = row_count;
-    written := written + n;
-    delete from analytics.fct_order as f
-    where f.order_id = any(orders)
-      and f.order_id <> all(array(select o.order_id from clean.orders as o where o.order_id = any(orders)));
     get diagnostics n = row_count;
     written := written + n;
     insert into analytics.fct_order as t (order_id, customer_key, customer_version_id, order_date, delivery_date,
@@ -170,6 +165,13 @@ begin
         product_version_id = excluded.product_version_id, quantity = excluded.quantity,
         unit_price = excluded.unit_price, amount = excluded.amount
     where row(t.*) is distinct from row(excluded.*);
+    get diagnostics n = row_count;
+    written := written + n;
+    -- Orders last: an item that left an order deleted in the same advance (moved to another
+    -- order) still points at it until the item's fact is rewritten just above.
+    delete from analytics.fct_order as f
+    where f.order_id = any(orders)
+      and f.order_id <> all(array(select o.order_id from clean.orders as o where o.order_id = any(orders)));
     get diagnostics n = row_count;
     written := written + n;
 
