@@ -13,19 +13,16 @@ returns table (metric text, day date, value numeric, median numeric, band_low nu
                is_anomaly boolean)
 language sql stable as $$
     with k as (select 3::numeric as k, 1.4826::numeric as scale),
-    recent as materialized (
-        select v.metric, v.day, v.value
-        from analytics.daily_metric_values as v
-        where v.day between on_day - 28 and on_day
+    -- Every day of every daily metric, read once (each from a folded metric: a few hundred rows).
+    daily as materialized (
+        select v.metric, v.day, v.value from analytics.daily_metric_values as v
     ),
+    recent as (
+        select d.metric, d.day, d.value from daily as d where d.day between on_day - 28 and on_day
+    ),
+    -- Judged only with 28 days of history: the metric has a day at or before the window's start.
     metrics as (
-        select m.metric
-        from (values ('revenue_daily.intake_amount'), ('revenue_daily.revenue_amount'),
-                     ('intake_revenue_dropoff_daily.dropoff_amount'), ('customers_new_returning.new_customers'),
-                     ('customers_new_returning.returning_customers')) as m (metric)
-        -- Judged only with 28 days of history: the metric has a day at or before the window's start.
-        where exists (select from analytics.daily_metric_values as v
-                      where v.metric = m.metric and v.day <= on_day - 28)
+        select d.metric from daily as d group by d.metric having min(d.day) <= on_day - 28
     ),
     days as (
         select m.metric, d.day::date as day, coalesce(r.value, 0) as value

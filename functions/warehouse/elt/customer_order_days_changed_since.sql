@@ -11,6 +11,9 @@ set max_parallel_workers_per_gather = 0
 set jit = off
 as $$
 begin
+    if not elt.facts_changed_since(since) then
+        return;
+    end if;
     return query execute format($q$
         with order_firsts as materialized (%s),
         customers as materialized (

@@ -13,6 +13,9 @@ set max_parallel_workers_per_gather = 0
 set jit = off
 as $$
 begin
+    if not elt.facts_changed_since(since) then
+        return;
+    end if;
     return query execute format($q$
         with order_firsts as materialized (%s)
         select 1, f.image_now from order_firsts as f where f.exists_now

@@ -85,6 +85,9 @@ set max_parallel_workers_per_gather = 0
 set jit = off
 as $$
 begin
+    if not elt.facts_changed_since(since) then
+        return;
+    end if;
     return query execute elt.order_item_sales_changed_since_sql(since);
 end
 $$;

@@ -11,7 +11,7 @@ from analytics.revenue_daily as r;
 
 comment on view analytics.intake_revenue_dropoff_daily is
     'Drop-off from order intake to revenue per day the orders were placed: intake not (yet) revenue, in amount and share. From analytics.revenue_daily.';
-comment on column analytics.intake_revenue_dropoff_daily.order_date is 'Day the orders were placed.';
+comment on column analytics.intake_revenue_dropoff_daily.order_date is 'Day the orders were placed; null for orders without an order date.';
 comment on column analytics.intake_revenue_dropoff_daily.intake_amount is 'Amount of all orders.';
 comment on column analytics.intake_revenue_dropoff_daily.revenue_amount is 'Amount of COMPLETED orders.';
 comment on column analytics.intake_revenue_dropoff_daily.dropoff_amount is 'intake_amount - revenue_amount: ordered, not completed.';

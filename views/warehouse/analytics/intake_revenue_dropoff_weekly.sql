@@ -11,7 +11,7 @@ from analytics.revenue_weekly as r;
 
 comment on view analytics.intake_revenue_dropoff_weekly is
     'Drop-off from order intake to revenue per ISO week the orders were placed: intake not (yet) revenue, in amount and share. From analytics.revenue_weekly.';
-comment on column analytics.intake_revenue_dropoff_weekly.order_week is 'Monday of the ISO week the orders were placed in.';
+comment on column analytics.intake_revenue_dropoff_weekly.order_week is 'Monday of the ISO week the orders were placed in; null for orders without an order date.';
 comment on column analytics.intake_revenue_dropoff_weekly.intake_amount is 'Amount of all orders.';
 comment on column analytics.intake_revenue_dropoff_weekly.revenue_amount is 'Amount of COMPLETED orders.';
 comment on column analytics.intake_revenue_dropoff_weekly.dropoff_amount is 'intake_amount - revenue_amount: ordered, not completed.';

@@ -9,7 +9,7 @@ call elt.declare_aggregate(
     comment  => 'Order intake (amount of all clean orders) and revenue (amount of COMPLETED orders) per ISO week the orders were placed in, from analytics.order_item_sales. Always current with the facts.',
     source   => 'analytics.order_item_sales',
     changes  => 'elt.order_item_sales_changed_since',
-    keys     => array[['order_week', 'Monday of the ISO week the orders were placed in (analytics.dim_date.week_start).']],
+    keys     => array[['order_week', 'Monday of the ISO week the orders were placed in (analytics.dim_date.week_start); null for orders without an order date.']],
     measures => array[['intake_amount', 'amount', 'Sum of quantity * unit price over the items of every order.'],
                       ['revenue_amount', $$case when status = 'COMPLETED' then amount else 0 end$$,
                        'Sum of quantity * unit price over the items of COMPLETED orders.'],
