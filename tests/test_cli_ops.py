@@ -137,8 +137,11 @@ def test_refresh_runs_the_real_procedures(run_cli, warehouse):
     result = run_cli("refresh", "--json")
     assert result.returncode == 0, result.stderr
     names = [r["name"] for r in json.loads(result.stdout)]
-    # The declared aggregates; top_dates and top_customers rank open_orders_by_date and pending_orders.
-    assert set(names) == {"open_orders", "open_orders_by_date", "pending_items", "pending_orders"}
+    # The declared aggregates; top_dates and top_customers rank open_orders_by_date and pending_orders;
+    # the business metrics are the others.
+    assert set(names) == {"open_orders", "open_orders_by_date", "pending_items", "pending_orders",
+                          "revenue_daily", "revenue_weekly", "revenue_by_product", "customers_new_returning",
+                          "delivery_lag_histogram", "status_funnel_totals"}
 
 
 def test_lineage_follows_views_down_to_base_tables(invoke, run_cli, warehouse):

@@ -1,8 +1,10 @@
 """The business metrics (views/warehouse/analytics/revenue_*.sql, customers_new_returning.sql,
 delivery_lag_*.sql, status_funnel*.sql): after random changes at the source that go through the
 real replication, with star advances, folds and rebuilds at random points, every metric read
-as users read it equals its from-scratch recompute over the facts, in one snapshot; and the keys
-of every metric view are unique and present."""
+as users read it equals its from-scratch recompute over the facts, in one snapshot, and the keys
+of every metric view are unique and present; the four answers and the metrics as of every moment
+recorded during the test equal the recompute recorded then (analytics.*_as_of, --as-of); the
+anomaly bands are the rolling median and MAD they say they are; the deltas read by key."""
 
 import os
 from datetime import date

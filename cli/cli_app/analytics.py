@@ -253,10 +253,12 @@ def history_retention(conn: psycopg.Connection) -> dict | None:
     asked (elt.changelog_retention); None on a warehouse without it."""
     if not relation_exists(conn, "elt.changelog_retention"):
         return None
+    # -infinity (nothing purged yet) has no Python datetime: null, "since the logs began".
     keep, changes_from, facts_from = conn.execute(
-        "select keep::text, changes_from, facts_from from elt.changelog_retention").fetchone()
-    return {"keep": keep, "answers_from": changes_from.isoformat() if changes_from else None,
-            "metrics_from": facts_from.isoformat() if facts_from else None}
+        "select keep::text, nullif(changes_from, '-infinity'), nullif(facts_from, '-infinity')"
+        " from elt.changelog_retention").fetchone()
+    return {"keep": keep, "answers_from": changes_from.isoformat() if changes_from else "the logs' start",
+            "metrics_from": facts_from.isoformat() if facts_from else "the logs' start"}
 
 
 def anomaly_flags_today(conn: psycopg.Connection) -> list[dict] | None:
