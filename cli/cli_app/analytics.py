@@ -266,7 +266,12 @@ def anomaly_flags_today(conn: psycopg.Connection) -> list[dict] | None:
     a warehouse without them. It reads about a month of the folded daily metrics."""
     if not relation_exists(conn, "analytics.anomaly_flags_today"):
         return None
-    rows = conn.execute("select metric, day, value, median, band_low, band_high"
-                        " from analytics.anomaly_flags_today order by metric").fetchall()
+    try:
+        # A savepoint: status goes on with its other probes if the metrics cannot be read.
+        with conn.transaction():
+            rows = conn.execute("select metric, day, value, median, band_low, band_high"
+                                " from analytics.anomaly_flags_today order by metric").fetchall()
+    except psycopg.DatabaseError:
+        return None
     return [{"metric": r[0], "day": r[1].isoformat(), "value": float(r[2]), "median": float(r[3]),
              "band_low": float(r[4]), "band_high": float(r[5])} for r in rows]
