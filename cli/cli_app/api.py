@@ -9,7 +9,8 @@ plug-ins for OpenAPI; Litestar does as much but fewer people know it.
 
 Safety:
 - Answers are read through a pool of connections logged in as elt_analyst (SELECT on analytics,
-  nothing else), each in a READ ONLY, REPEATABLE READ transaction under a statement_timeout.
+  nothing else), read-only by default and under a statement_timeout; each answer is one
+  statement, so its rows and its freshness come from one snapshot.
 - The SQL of an answer is its named-query file (cli_app/queries/), the one `cli-app --query`
   runs; parameters are validated here (422 otherwise) and bound by the driver. A metric's view
   is taken from analytics.metric_catalog by the name given, compared as a value, never pasted.
@@ -18,6 +19,7 @@ Safety:
   `cli-app status` does: they run fixed catalog queries with no input in them."""
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -33,7 +35,7 @@ import psycopg
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel, Field
@@ -46,6 +48,8 @@ log = logging.getLogger("cli_app.api")
 # The one value `status` takes: the answers count open orders (every status but COMPLETED).
 Status = Literal["open"]
 METRIC_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+FRESHNESS_JSON = ("select coalesce(json_agg(f), '[]')::text from (select aggregate, folded_at, changes_pending,"
+                  " last_change_applied_at from analytics.freshness order by aggregate) as f")
 # A metric view answers one row per period: a cap keeps a mistaken declaration from sending millions.
 METRIC_MAX_ROWS = 10_000
 
@@ -151,6 +155,10 @@ class Problem(BaseModel):
     detail: Any
 
 
+def iso(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def plain(value):
     """A database value as JSON: integral numerics as integers, dates in ISO 8601."""
     if isinstance(value, Decimal):
@@ -203,15 +211,14 @@ def create_app(options: ServeOptions) -> FastAPI:
 
     lag = Lag(options.settings, options.subscription)
 
-    async def configure(conn: psycopg.AsyncConnection) -> None:
-        await conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
-        await conn.set_read_only(True)
-
     pool = AsyncConnectionPool(
         options.analyst_dsn or "", min_size=min(2, options.pool_size), max_size=options.pool_size,
-        open=False, timeout=10, configure=configure, name="analyst",
-        kwargs={"connect_timeout": 10, "application_name": "cli-app serve",
-                "options": f"-c statement_timeout={int(options.statement_timeout * 1000)}"})
+        open=False, timeout=10, name="analyst",
+        # Every answer is a single statement, so autocommit costs no consistency and saves the
+        # BEGIN and COMMIT round trips; read-only is the server's default for these sessions.
+        kwargs={"autocommit": True, "connect_timeout": 10, "application_name": "cli-app serve",
+                "options": f"-c statement_timeout={int(options.statement_timeout * 1000)}"
+                           " -c default_transaction_read_only=on"})
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -257,27 +264,36 @@ def create_app(options: ServeOptions) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return JSONResponse({"detail": "internal error (the server log has the details)"}, status_code=500)
 
-    async def freshness(conn: psycopg.AsyncConnection, sql_text: str) -> dict:
-        rows = await (await conn.execute(
-            "select aggregate, folded_at, changes_pending, last_change_applied_at"
-            " from analytics.freshness order by aggregate")).fetchall()
-        read = set(aggregates_read(sql_text, [r[0] for r in rows]))
-        applied = max((r[3] for r in rows if r[3] is not None), default=None)
+    def freshness_of(rows: list[dict], sql_text: str) -> dict:
+        read = set(aggregates_read(sql_text, [r["aggregate"] for r in rows]))
+        applied = max((r["last_change_applied_at"] for r in rows if r["last_change_applied_at"]), default=None)
         return {"as_of": applied,
-                "aggregates": [{"aggregate": a, "folded_at": f, "changes_pending": p}
-                               for a, f, p, _ in rows if a in read],
+                "aggregates": [{k: r[k] for k in ("aggregate", "folded_at", "changes_pending")}
+                               for r in rows if r["aggregate"] in read],
                 "replication_lag_seconds": lag.seconds, "replication_lag_bytes": lag.bytes,
                 "lag_measured_at": lag.measured_at}
 
-    async def answer(name: str, params: dict) -> dict:
+    async def freshness(conn: psycopg.AsyncConnection, sql_text: str) -> dict:
+        cur = await conn.execute(FRESHNESS_JSON)
+        return freshness_of(json.loads((await cur.fetchone())[0]), sql_text)
+
+    # Each answer is one statement: PostgreSQL renders the rows as JSON beside the freshness
+    # rows, in one snapshot and one round trip, and the text goes out as it comes (no Python
+    # object per row). The statement wraps the named query's own text; nothing from a request
+    # is in it but the bound parameters.
+    from cli_app.export import query_body
+    statements = {name: sql.SQL("select coalesce(json_agg(r), '[]')::text, ({}) from ({}) as r").format(
+        sql.SQL(FRESHNESS_JSON), sql.SQL(query_body(q.sql))) for name, q in named.items()}
+
+    async def answer(name: str, params: dict, extra: dict | None = None) -> Response:
         query = named[name]
         bound = query.bind({k: str(v) for k, v in params.items()})
         async with pool.connection() as conn:
-            cur = await conn.execute(query.sql, bound)
-            columns = [d.name for d in cur.description]
-            rows = [dict(zip(columns, map(plain, row))) for row in await cur.fetchall()]
-            fresh = await freshness(conn, query.sql)
-        return {"query": name, "params": {**(bound or {}), **params}, "rows": rows, "freshness": fresh}
+            cur = await conn.execute(statements[name], bound)
+            rows, fresh = await cur.fetchone()
+        head = json.dumps({"query": name, "params": {**(bound or {}), **params, **(extra or {})},
+                           "freshness": freshness_of(json.loads(fresh), query.sql)}, default=iso)
+        return Response(head[:-1] + ', "rows": ' + rows + "}", media_type="application/json")
 
     errors = {422: {"model": Problem, "description": "A parameter is not valid."},
               503: {"model": Problem, "description": "The warehouse cannot be reached."}}
@@ -285,9 +301,7 @@ def create_app(options: ServeOptions) -> FastAPI:
     @app.get("/analytics/orders", response_model=OpenOrders, responses=errors, tags=["answers"],
              summary="Open orders per delivery date and status")
     async def open_orders(status: Status = Query("open", description="Only `open` (every status but COMPLETED).")):
-        result = await answer("open_orders", {})
-        result["params"]["status"] = status
-        return result
+        return await answer("open_orders", {}, {"status": status})
 
     @app.get("/analytics/orders/top", response_model=TopDates, responses=errors, tags=["answers"],
              summary="Delivery dates with the most open orders")
@@ -305,9 +319,7 @@ def create_app(options: ServeOptions) -> FastAPI:
     async def top_customers(status: Status = Query("open", description="Only `open` (pending: not COMPLETED)."),
                             limit: int = Query(3, ge=1, le=maximum("top_customers"),
                                                description="How many customers, ties to the smaller id.")):
-        result = await answer("top_customers", {"limit": limit})
-        result["params"]["status"] = status
-        return result
+        return await answer("top_customers", {"limit": limit}, {"status": status})
 
     async def relation_exists(conn, name: str) -> bool:
         return (await (await conn.execute("select to_regclass(%s) is not null", [name])).fetchone())[0]
