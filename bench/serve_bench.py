@@ -5,8 +5,9 @@ beside `cli-app --query` for the same answers. Not a test (timings assert nothin
 
 On the bench cluster pair (benchlib): fresh databases, --orders of history loaded and
 replicated, every aggregate rebuilt; then `cli-app serve` as a real process and, per endpoint,
---clients concurrent HTTP/1.1 keep-alive clients asking as fast as they are answered for
---seconds. Reports p50/p99/max latency and requests per second per endpoint, and for the same
+--clients concurrent HTTP/1.1 keep-alive clients (10, then 100) asking as fast as they are
+answered for --seconds. With 10 the latency is mostly the work of one answer; with 100 it is
+mostly the queue, since a closed loop of N clients waits about N / throughput. Reports p50/p99/max latency and requests per second per endpoint, and for the same
 answer the wall time of `cli-app --query NAME` (a new process each time: what a script pays)
 and of the query alone through one open psycopg connection (the floor). Writes
 bench/results/serve.json.
@@ -80,24 +81,39 @@ def prepare(orders: int) -> tuple[str, str]:
     return source_dsn, warehouse_dsn
 
 
+async def get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    """One keep-alive HTTP/1.1 GET: its status. A client this small costs the load generator
+    little of the 2 cores it shares with the server (httpx's own pool work grows with the
+    number of connections and was the bottleneck at 100 clients)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
+    await reader.readexactly(length)
+    return int(lines[0].split()[1])
+
+
 async def load(base: str, path: str, clients: int, seconds: float) -> dict:
-    import httpx
+    host, port = base.removeprefix("http://").split(":")
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds
 
-        async def one_client():
-            nonlocal errors
+    async def one_client():
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.get(path)
+                status = await get(reader, writer, request)
                 latencies.append(time.perf_counter() - started)
-                errors += response.status_code != 200
-        started = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+                errors += status != 200
+        finally:
+            writer.close()
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
     ms = [x * 1000 for x in latencies]
     return {"requests": len(ms), "errors": errors, "requests_per_s": round(len(ms) / elapsed, 1),
             "p50_ms": round(percentile(ms, 50), 2), "p99_ms": round(percentile(ms, 99), 2),
@@ -129,16 +145,18 @@ def query_times(analyst_dsn: str, name: str, repeat: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000, help="history to load [100000]")
-    parser.add_argument("--clients", type=int, default=100, help="concurrent HTTP clients [100]")
+    parser.add_argument("--clients", default="10,100",
+                        help="concurrent HTTP clients, one load per number given [10,100]")
     parser.add_argument("--seconds", type=float, default=20, help="load per endpoint [20]")
     parser.add_argument("--port", type=int, default=int(os.environ.get("ELT_BENCH_SERVE_PORT", 18090)))
     parser.add_argument("--repeat", type=int, default=7, help="runs of cli-app --query per answer [7]")
     args, _ = parser.parse_known_args()
+    clients = [int(n) for n in args.clients.split(",")]
     base = f"http://127.0.0.1:{args.port}"
     results: dict = {"benchmark": "serve: HTTP API under load vs cli-app --query",
                      "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                     "orders": args.orders, "clients": args.clients, "seconds_per_endpoint": args.seconds,
+                     "orders": args.orders, "clients": clients, "seconds_per_endpoint": args.seconds,
                      "endpoints": {}}
     with benchlib.clusters():
         source_dsn, warehouse_dsn = prepare(args.orders)
@@ -149,6 +167,8 @@ def main() -> int:
             try:
                 import httpx
                 for _ in range(300):
+                    if server.poll() is not None:
+                        raise SystemExit("cli-app serve did not start (its error is above)")
                     try:
                         if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
                             break
@@ -157,16 +177,18 @@ def main() -> int:
                 analyst = deploy_analyst_dsn(warehouse_dsn)
                 for name, (path, params) in ENDPOINTS.items():
                     asyncio.run(load(base, path, 10, 1))  # warm the pool and the caches
-                    measured = asyncio.run(load(base, path, args.clients, args.seconds))
+                    loads = {n: asyncio.run(load(base, path, n, args.seconds)) for n in clients}
                     cli = cli_times(name, params, env, args.repeat)
                     alone = query_times(analyst, name, args.repeat * 3)
-                    measured.update({"cli_query_median_ms": round(statistics.median(cli), 1),
-                                     "query_alone_median_ms": round(statistics.median(alone), 2)})
-                    results["endpoints"][name] = {"path": path, **measured}
-                    print(f"{name:<14} {path:<50} p50 {measured['p50_ms']:7.1f} ms  p99 {measured['p99_ms']:7.1f} ms"
-                          f"  {measured['requests_per_s']:7.1f} req/s  errors {measured['errors']}"
-                          f"  | cli-app --query {measured['cli_query_median_ms']:6.0f} ms"
-                          f"  | query alone {measured['query_alone_median_ms']:6.2f} ms", flush=True)
+                    results["endpoints"][name] = {
+                        "path": path, "load": {str(n): m for n, m in loads.items()},
+                        "cli_query_median_ms": round(statistics.median(cli), 1),
+                        "query_alone_median_ms": round(statistics.median(alone), 2)}
+                    print(f"{name:<14} " + "  ".join(
+                        f"{n} clients: p50 {m['p50_ms']:.1f} ms p99 {m['p99_ms']:.1f} ms {m['requests_per_s']:.0f} req/s"
+                        f" ({m['errors']} errors)" for n, m in loads.items())
+                        + f"  | cli-app --query {statistics.median(cli):.0f} ms"
+                        f"  | query alone {statistics.median(alone):.2f} ms", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)

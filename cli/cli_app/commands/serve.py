@@ -46,6 +46,8 @@ def serve(port, pool_size, statement_timeout, refresh_seconds, subscription):
         raise click.ClickException("no DSN for the warehouse. Start the embedded clusters with `make up`, "
                                    "or set WAREHOUSE_DSN (and ELT_ANALYST_DSN).")
     with socket.socket() as probe:
+        # As uvicorn binds: connections of an earlier server still in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
