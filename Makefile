@@ -35,8 +35,7 @@ demo: deploy ## Bring everything up, start live traffic, show the health and the
 	-@$(CLI) status
 	@for q in $(ANSWERS); do echo; echo "== cli-app --query $$q"; $(CLI) --query $$q || exit 1; done
 	@echo; echo "== cli-app --query open_orders --export"; $(CLI) --query open_orders --export
-	@echo; echo "Dashboard: http://127.0.0.1:$(DEMO_PORT)/  (catalogue at /catalog, API spec at /openapi.json;" \
-	  "Ctrl-C stops the server, the clusters and the traffic keep running: make down stops them)"
+	@echo; echo "== cli-app serve: Ctrl-C stops it; the clusters and the traffic keep running (make down stops them)"
 	@$(CLI) serve --port $(DEMO_PORT)
 
 test: setup ## Run the test suite against its own clusters (started and stopped here)
