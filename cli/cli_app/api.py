@@ -175,6 +175,7 @@ class Lag:
     def __init__(self, settings: config.Settings, subscription: str):
         self.settings, self.subscription = settings, subscription
         self.seconds = self.bytes = self.measured_at = None
+        self.failing: str | None = None
 
     def measure(self) -> None:
         try:
@@ -184,8 +185,14 @@ class Lag:
                 slot = health.slot_wal(s, self.subscription)
             current = health.lag(progress, slot)
             self.seconds, self.bytes = current.seconds, current.bytes
+            if self.failing:
+                log.warning("replication lag measured again")
+            self.failing = None
         except (psycopg.Error, TypeError) as e:
-            log.warning("replication lag not measured: %s", str(e).splitlines()[0] if str(e) else e)
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            if reason != self.failing:  # once per cause, not every 2 s
+                log.warning("replication lag not measured (answers carry null): %s", reason)
+            self.failing = reason
             self.seconds = self.bytes = None
         self.measured_at = datetime.now(timezone.utc)
 
