@@ -287,7 +287,8 @@ def create_app(options: ServeOptions) -> FastAPI:
     # Each answer is one statement: PostgreSQL renders the rows as JSON beside the freshness
     # rows, in one snapshot and one round trip, and the text goes out as it comes (no Python
     # object per row). The statement wraps the named query's own text; nothing from a request
-    # is in it but the bound parameters.
+    # is in it but the bound parameters. json_agg reads the rows in the order the query sorts
+    # them (a sort under a plain aggregate is consumed in order); a test compares with the CLI.
     from cli_app.export import query_body
     statements = {name: sql.SQL("select coalesce(json_agg(r), '[]')::text, ({}) from ({}) as r").format(
         sql.SQL(FRESHNESS_JSON), sql.SQL(query_body(q.sql))) for name, q in named.items()}
