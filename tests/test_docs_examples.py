@@ -183,6 +183,9 @@ def documented_pair(source_server, warehouse_server):
     replication.name = deploy.SUBSCRIPTION
     try:
         deploy.database_privileges(warehouse)
+        # A slot of the same name left by an interrupted run would make the subscription fail.
+        source.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots"
+                       " where slot_name = %s and not active", [deploy.SUBSCRIPTION])
         source.execute("call shop.add_customers(40)")
         source.execute("call shop.add_products(15)")
         source.execute("call shop.place_orders(200)")
