@@ -6,6 +6,8 @@ import textwrap
 
 import click
 
+from cli_app.export import TABLE_MAX_ROWS
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -78,7 +80,8 @@ def output_options(f):
         click.option("--output", "output", type=click.Path(dir_okay=False, allow_dash=True),
                      help="Write exactly to this file; '-' writes to standard output."),
         click.option("--format", "fmt", type=click.Choice(FORMATS),
-                     help="table (aligned), csv (with a header) or json (an array of objects). "
+                     help=f"table (aligned, values as PostgreSQL prints them, at most {TABLE_MAX_ROWS} rows), "
+                          "csv (with a header) or json (an array of objects). "
                           "Default: table on the terminal, csv in files."),
         click.option("--force", is_flag=True,
                      help="Let --output replace an existing file (exports never do otherwise)."),
