@@ -6,7 +6,9 @@ same name. Adding a file adds a query.
 
 A query takes parameters as psycopg named placeholders, %(limit)s, so values are always bound by
 the driver, never pasted into the SQL (a literal % is then written %%). A header line
-`-- param limit=10: how many rows` gives a parameter a default and a description."""
+`-- param limit=10: how many rows` gives a parameter a default and a description; the default
+`null` makes it an optional filter, bound as NULL when not given, so the query reads
+`(%(status)s::text is null or status = %(status)s)`."""
 
 import difflib
 import os
@@ -23,11 +25,19 @@ PLACEHOLDER = re.compile(r"(?<!%)%\((\w+)\)s")
 PARAM_LINE = re.compile(r"^param\s+(\w+)\s*(?:=\s*([^:]*?))?\s*(?::\s*(.*))?$")
 
 
+# The default that makes a parameter an optional filter: bound as SQL NULL when not given.
+NULL_DEFAULT = "null"
+
+
 @dataclass
 class Param:
     name: str
     default: str | None = None
     description: str = ""
+
+    @property
+    def optional(self) -> bool:
+        return self.default == NULL_DEFAULT
 
 
 @dataclass
@@ -75,6 +85,8 @@ class NamedQuery:
         for name, param in self.params.items():
             if name in given:
                 bound[name] = given[name]
+            elif param.optional:
+                bound[name] = None
             elif param.default is not None:
                 bound[name] = param.default
             else:
