@@ -33,7 +33,8 @@ CASES = [
     (("refresh", INJECTION), 1, "no aggregate named"),
     (("lineage", f"analytics.open_orders; {INJECTION}"), 1, "no relation named"),
     (("export-all", "nope"), 1, "no query named 'nope'"),
-    (("export-all", "--output-dir", "/nonexistent"), 1, "directory /nonexistent does not exist"),
+    (("export-all", "--output-dir", "/proc/exports"), 1, "cannot create directory /proc/exports"),
+    (("--query", "open_orders", "--output-dir", "/dev/null/exports"), 1, "cannot create directory /dev/null/exports"),
     (("bogus",), 2, "No such command 'bogus'"),
     (("status", "--max-lag-seconds", "soon"), 2, "'soon' is not a valid float"),
 ]

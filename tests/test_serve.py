@@ -138,6 +138,19 @@ def test_each_answer_equals_the_cli_and_carries_its_freshness(api, env, pair, na
     assert [a["aggregate"] for a in fresh["aggregates"]] == [aggregate]
 
 
+def test_the_filters_of_the_query_files_are_the_apis_too(api, env, pair):
+    _, warehouse, _ = pair
+    day, status = warehouse.execute("select delivery_date, status from analytics.open_orders"
+                                    " where delivery_date is not null order by open_orders desc limit 1").fetchone()
+    served = api.get("/analytics/orders", params={"status": status, "delivery_from": day.isoformat(),
+                                                  "delivery_to": day.isoformat()}).json()
+    assert served["rows"] == cli_json(env, "--query", "open_orders", "--param", f"status={status}",
+                                      "--param", f"delivery_from={day}", "--param", f"delivery_to={day}")
+    assert [(r["delivery_date"], r["status"]) for r in served["rows"]] == [(day.isoformat(), status)]
+    product = api.get("/analytics/orders/product").json()["rows"][0]
+    assert api.get("/analytics/orders/product", params={"product_id": product["product_id"]}).json()["rows"] == [product]
+
+
 def test_limit_is_honest_beyond_three_with_the_recompute_tie_rules(api, pair):
     _, warehouse, _ = pair
     dates = warehouse.execute(

@@ -45,7 +45,9 @@ from cli_app import config, health, queries, upkeep
 
 log = logging.getLogger("cli_app.api")
 
-# The one value `status` takes: the answers count open orders (every status but COMPLETED).
+# `open`: every status but COMPLETED, what the answers count; or one of those statuses alone.
+OrderStatus = Literal["open", "PENDING", "PROCESSING", "REPROCESSING"]
+# Pending orders per customer are counted over every open status together.
 Status = Literal["open"]
 METRIC_NAME = r"^[a-z][a-z0-9_]{0,62}$"
 FRESHNESS_JSON = ("select coalesce(json_agg(f), '[]')::text from (select aggregate, folded_at, changes_pending,"
@@ -308,8 +310,14 @@ def create_app(options: ServeOptions) -> FastAPI:
 
     @app.get("/analytics/orders", response_model=OpenOrders, responses=errors, tags=["answers"],
              summary="Open orders per delivery date and status")
-    async def open_orders(status: Status = Query("open", description="Only `open` (every status but COMPLETED).")):
-        return await answer("open_orders", {}, {"status": status})
+    async def open_orders(
+            status: OrderStatus = Query("open", description="`open` (every status but COMPLETED) or one of them."),
+            delivery_from: date | None = Query(None, description="Only delivery dates from this day on."),
+            delivery_to: date | None = Query(None, description="Only delivery dates up to this day.")):
+        filters = {k: v.isoformat() for k, v in (("delivery_from", delivery_from), ("delivery_to", delivery_to)) if v}
+        if status != "open":
+            filters["status"] = status
+        return await answer("open_orders", filters, {"status": status})
 
     @app.get("/analytics/orders/top", response_model=TopDates, responses=errors, tags=["answers"],
              summary="Delivery dates with the most open orders")
@@ -319,8 +327,9 @@ def create_app(options: ServeOptions) -> FastAPI:
 
     @app.get("/analytics/orders/product", response_model=PendingItems, responses=errors, tags=["answers"],
              summary="Items still to deliver per product")
-    async def pending_items():
-        return await answer("pending_items", {})
+    async def pending_items(product_id: int | None = Query(None, ge=1, le=2**63 - 1,
+                                                           description="Only this product.")):
+        return await answer("pending_items", {"product_id": product_id} if product_id else {})
 
     @app.get("/analytics/orders/customers", response_model=TopCustomers, responses=errors, tags=["answers"],
              summary="Customers with the most pending orders (names for the top 3 only)")

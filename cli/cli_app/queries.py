@@ -6,9 +6,11 @@ same name. Adding a file adds a query.
 
 A query takes parameters as psycopg named placeholders, %(limit)s, so values are always bound by
 the driver, never pasted into the SQL (a literal % is then written %%). A header line
-`-- param limit=10: how many rows` gives a parameter a default and a description, and
-`-- param limit=3 max=1000: ...` an upper bound too: the parameter is then a whole number from 1
-to that maximum, and a larger one is refused, never quietly cut (the API publishes it)."""
+`-- param limit=10: how many rows` gives a parameter a default and a description; the default
+`null` makes it an optional filter, bound as NULL when not given, so the query reads
+`(%(status)s::text is null or status = %(status)s)`. `-- param limit=3 max=1000: ...` gives an
+upper bound too: the parameter is then a whole number from 1 to that maximum, and a larger one
+is refused, never quietly cut (the API publishes it)."""
 
 import difflib
 import os
@@ -23,6 +25,10 @@ ENV_DIRS = "ELT_QUERIES_DIR"
 
 PLACEHOLDER = re.compile(r"(?<!%)%\((\w+)\)s")
 PARAM_LINE = re.compile(r"^param\s+(\w+)\s*(?:=\s*([^:]*?))?\s*(?:\bmax\s*=\s*(\d+))?\s*(?::\s*(.*))?$")
+
+
+# The default that makes a parameter an optional filter: bound as SQL NULL when not given.
+NULL_DEFAULT = "null"
 
 
 @dataclass
@@ -45,6 +51,10 @@ class Param:
                 f"query {query}: {self.name} must be a whole number from 1 to {self.maximum} "
                 f"(the maximum the query declares), not {value!r}")
         return str(number)
+
+    @property
+    def optional(self) -> bool:
+        return self.default == NULL_DEFAULT
 
 
 @dataclass
@@ -93,6 +103,8 @@ class NamedQuery:
         for name, param in self.params.items():
             if name in given:
                 bound[name] = param.check(self.name, given[name])
+            elif param.optional:
+                bound[name] = None
             elif param.default is not None:
                 bound[name] = param.default
             else:

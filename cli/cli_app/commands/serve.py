@@ -72,7 +72,7 @@ def catalog(output_dir):
     personal data (elt.personal_columns). The same page `cli-app serve` shows at
     /catalog, for a wiki or a file share.
 
-    Example: cli-app catalog --output /tmp/catalog
+    Example: cli-app catalog --output catalog
     """
     from cli_app import catalog as catalogue
     from cli_app.db import connect
