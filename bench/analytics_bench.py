@@ -8,7 +8,8 @@ bench/results/analytics.json.
 
 Starts its own cluster pair (.pg-bench in this checkout, ports 55454/55455 unless
 ELT_BENCH_SOURCE_PORT / ELT_BENCH_WAREHOUSE_PORT say otherwise) and stops it at the end. The
-history is loaded before subscribing, so the initial copy carries it (DESIGN.md)."""
+history is loaded before subscribing, so the initial copy carries it
+(docs/design.md#replication-facts-that-shape-the-design)."""
 
 import argparse
 import json

@@ -27,6 +27,9 @@ create table if not exists elt.heartbeat (
 );
 comment on table elt.heartbeat is
     'cli-app: one row, advanced by `cli-app watch` and replicated to the warehouse''s elt.heartbeat to time the replication. The project writes nothing else on this server.';
+comment on column elt.heartbeat.id is 'Always 1: one row.';
+comment on column elt.heartbeat.beat is 'Increases with every beat.';
+comment on column elt.heartbeat.beat_at is 'When the beat was written (this server''s clock).';
 insert into elt.heartbeat (id, beat, beat_at) values (1, 0, now()) on conflict (id) do nothing;
 revoke all on elt.heartbeat from public;
 

@@ -4,6 +4,7 @@
 # Results land in bench/results/*.json; bench/README.md summarises them.
 #   scripts/bench.sh [options for the benchmarks]      BENCH=sustained runs bench/sustained_bench.py only
 #   make bench BENCH=sustained ARGS="--orders 20000 --rates 100,500 --minutes 1"
+#   make bench BENCH=serve ARGS="--orders 20000 --seconds 10"   the HTTP API under load (p50/p99)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

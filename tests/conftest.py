@@ -35,13 +35,21 @@ def _start_test_clusters() -> None:
     assert result.returncode == 0, result.stderr
     # The clients (psycopg, libpq tools, yoyo) find the generated password here.
     os.environ["PGPASSFILE"] = str(TEST_PG_DIR / "pgpass")
-
-
-_start_test_clusters()
+    # The logical replication launcher starts no apply worker within wal_retrieve_retry_interval
+    # (5 s) of the last one it started, so each test's new subscription waited ~5 s for the one
+    # before it: most of the suite's time. Only the test clusters go faster; in production 5 s
+    # keeps a failing worker from restarting in a tight loop.
+    with psycopg.connect(dsn(WAREHOUSE_PORT, "postgres"), autocommit=True) as conn:
+        if conn.execute("show wal_retrieve_retry_interval").fetchone()[0] != "100ms":
+            conn.execute("alter system set wal_retrieve_retry_interval = '100ms'")
+            conn.execute("select pg_reload_conf()")
 
 
 def dsn(port: int, dbname: str) -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
+
+
+_start_test_clusters()
 
 
 def replication_password() -> str:

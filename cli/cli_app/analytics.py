@@ -21,6 +21,49 @@ def aggregates(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+# The parts elt.declare_aggregate derives for aggregate <name>: <name><suffix>.
+PART_SUFFIXES = ("", "_maintained", "_delta", "_hist", "_recompute", "_top")
+
+
+def aggregates_behind(conn: psycopg.Connection, name: str, known: list[str]) -> list[str]:
+    """The aggregates an answer is served from: itself when it is one; for a view of analytics
+    (top_dates, top_customers), every aggregate whose parts it reads, followed through views in
+    the catalog (pg_depend), so an answer added later is found too. Empty when none."""
+    if name in known:
+        return [name]
+    rows = conn.execute(
+        """
+        with recursive reads(classid, objid) as (
+            select 'pg_class'::regclass, c.oid from pg_class as c
+            where c.oid = to_regclass('analytics.' || quote_ident(%s)) and c.relkind = 'v'
+            union
+            select d.refclassid, d.refobjid
+            from reads as r
+            join pg_rewrite as w on r.classid = 'pg_class'::regclass and w.ev_class = r.objid
+            join pg_depend as d on d.classid = 'pg_rewrite'::regclass and d.objid = w.oid
+            where d.refobjid <> r.objid
+              and d.refclassid in ('pg_class'::regclass, 'pg_proc'::regclass)
+        )
+        select distinct coalesce(c.relname, p.proname)
+        from reads as r
+        left join pg_class as c on r.classid = 'pg_class'::regclass and c.oid = r.objid
+        left join pg_proc as p on r.classid = 'pg_proc'::regclass and p.oid = r.objid
+        join pg_namespace as n on n.oid = coalesce(c.relnamespace, p.pronamespace)
+        where n.nspname = 'analytics'
+        """, [name]).fetchall()
+    read = {r[0] for r in rows}
+    return [a for a in known if any(a + suffix in read for suffix in PART_SUFFIXES)]
+
+
+def answers(conn: psycopg.Connection, known: list[str]) -> list[str]:
+    """The views of analytics that are not an aggregate or one of its parts (top_dates...)."""
+    views = [r[0] for r in conn.execute(
+        "select c.relname from pg_class as c where c.relnamespace = 'analytics'::regnamespace"
+        " and c.relkind = 'v' order by 1").fetchall()]
+    parts = {a + suffix for a in known for suffix in PART_SUFFIXES}
+    return [v for v in views if v not in parts and aggregates_behind(conn, v, known)]
+
+
 def has_procedure(conn: psycopg.Connection, schema: str, name: str) -> bool:
     return conn.execute(
         "select exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace"

@@ -13,6 +13,7 @@ for machines, streamed so memory stays flat however many rows come back.
 """
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -26,8 +27,11 @@ from typing import BinaryIO, Iterator
 import click
 import psycopg
 
-# A table is for reading; beyond this many rows, use --export.
+# A table is for reading; beyond this many rows, use --export. Rows come TABLE_BATCH at a time.
 TABLE_MAX_ROWS = 10_000
+TABLE_BATCH = 1_000
+# How a table shows NULL, so it never looks like an empty string (psql: \pset null).
+NULL_TEXT = "(null)"
 JSON_BATCH = 5_000
 
 
@@ -57,6 +61,16 @@ def writable_directory(directory: Path) -> None:
         raise click.ClickException(f"directory {directory} is not writable: choose another one")
 
 
+def make_directory(directory: Path) -> None:
+    """The output directory of an export, created when missing (as `mkdir -p` would), then
+    checked writable."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise click.ClickException(f"cannot create directory {directory}: {e.strerror}") from None
+    writable_directory(directory)
+
+
 def resolve_target(name: str, export: bool, output_dir: str | None, output: str | None,
                    fmt: str | None, force: bool = False, when: str | None = None) -> Target:
     """Where the result of query `name` goes; checked before anything runs, so a bad target
@@ -77,7 +91,7 @@ def resolve_target(name: str, export: bool, output_dir: str | None, output: str 
     if export or output_dir:
         fmt = fmt or "csv"
         directory = Path(output_dir or os.getcwd())
-        writable_directory(directory)
+        make_directory(directory)
         return Target(fmt, directory / f"{name}_result_{when or stamp()}.{'txt' if fmt == 'table' else fmt}",
                       unique=True)
     return Target(fmt or "table", None)
@@ -189,6 +203,7 @@ def _cell(value) -> str:
 
 
 def render_table(columns: list[str], rows: list[tuple]) -> str:
+    """A small table of Python values (`cli-app list`); query results go through write_table."""
     numeric = [all(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool)
                    for r in rows if r[i] is not None) and any(r[i] is not None for r in rows)
                for i in range(len(columns))]
@@ -205,17 +220,91 @@ def render_table(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(out) + "\n"
 
 
+# psql right-aligns these types (int2, int4, int8, oid, float4, float8, money, numeric).
+NUMERIC_OIDS = {20, 21, 23, 26, 700, 701, 790, 1700}
+EXPLAIN = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*explain\b", re.IGNORECASE | re.DOTALL)
+
+
+def is_explain(sql_text: str) -> bool:
+    return EXPLAIN.match(sql_text) is not None
+
+
+class TablePrinter:
+    """Rows as PostgreSQL's text output shows them, aligned like psql's, printed a batch at a time
+    (as psql does with FETCH_COUNT): a column widens when a later batch needs it, and only one
+    batch is ever held. A value with newlines takes several lines; NULL prints as NULL_TEXT."""
+
+    def __init__(self, out: BinaryIO, columns: list[str], numeric: list[bool]):
+        self.out, self.columns, self.numeric = out, columns, numeric
+        self.widths = [len(c) for c in columns]
+        self.rows = 0
+        self.headed = False
+
+    def _line(self, cells: list[str]) -> bytes:
+        return ("  ".join(c.rjust(w) if num else c.ljust(w)
+                          for c, w, num in zip(cells, self.widths, self.numeric)).rstrip() + "\n").encode()
+
+    def batch(self, rows: list[list[str | None]]) -> None:
+        split = [[(NULL_TEXT if v is None else v).split("\n") for v in row] for row in rows]
+        for row in split:
+            for i, lines in enumerate(row):
+                self.widths[i] = max(self.widths[i], *(len(line) for line in lines))
+        if not self.headed:
+            self.headed = True
+            self.out.write(self._line(self.columns))
+            self.out.write(("  ".join("-" * w for w in self.widths) + "\n").encode())
+        for row in split:
+            for depth in range(max((len(lines) for lines in row), default=1)):
+                self.out.write(self._line([lines[depth] if depth < len(lines) else "" for lines in row]))
+        self.rows += len(rows)
+
+    def footer(self, more: bool) -> None:
+        self.batch([])
+        self.out.write(f"({self.rows} row{'s' if self.rows != 1 else ''})\n".encode())
+        if more:
+            click.echo(f"(only the first {TABLE_MAX_ROWS} rows are shown: a table stops there; "
+                       "use --export or --format csv for all)", err=True)
+
+
+def _text_rows(cur: psycopg.Cursor) -> list[list[str | None]]:
+    """The rows of the cursor's last result exactly as the server sent them, in text: PostgreSQL's
+    own output (t/f, JSON, intervals, arrays...), never converted to Python values and back."""
+    result = cur.pgresult
+    if result is None:
+        return []
+    encoding = cur.connection.info.encoding
+    return [[None if (value := result.get_value(row, col)) is None else value.decode(encoding)
+             for col in range(result.nfields)]
+            for row in range(result.ntuples)]
+
+
 def write_table(conn: psycopg.Connection, sql_text: str, params, out: BinaryIO) -> int:
+    """Stream the result through a server-side cursor, TABLE_BATCH rows at a time, up to
+    TABLE_MAX_ROWS: memory stays flat whatever the query. EXPLAIN cannot be a cursor's query;
+    its plan is small, so it runs as it is."""
     with conn.cursor() as cur:
-        cur.execute(sql_text, params)
+        if is_explain(sql_text):
+            cur.execute(sql_text, params)
+            fetch = None
+        else:
+            cur.execute(f"declare cli_app_table no scroll cursor for {query_body(sql_text)}", params)
+            fetch = f"fetch forward {TABLE_BATCH} from cli_app_table"
+            cur.execute(fetch)
         if cur.description is None:
             return 0
-        columns = [d.name for d in cur.description]
-        rows = cur.fetchmany(TABLE_MAX_ROWS + 1)
-    out.write(render_table(columns, rows[:TABLE_MAX_ROWS]).encode())
-    if len(rows) > TABLE_MAX_ROWS:
-        click.echo(f"(only the first {TABLE_MAX_ROWS} rows are shown: use --export for all)", err=True)
-    return min(len(rows), TABLE_MAX_ROWS)
+        printer = TablePrinter(out, [d.name for d in cur.description],
+                               [d.type_code in NUMERIC_OIDS for d in cur.description])
+        rows = _text_rows(cur)
+        while True:
+            room = TABLE_MAX_ROWS - printer.rows
+            more = len(rows) > room
+            printer.batch(rows[:room])
+            if more or fetch is None or len(rows) < TABLE_BATCH:
+                break
+            cur.execute(fetch)
+            rows = _text_rows(cur)
+        printer.footer(more)
+    return printer.rows
 
 
 WRITERS = {"csv": write_csv, "json": write_json, "table": write_table}

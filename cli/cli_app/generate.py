@@ -1,8 +1,9 @@
 """Bulk history for scale tests, loaded with COPY.
 
 A burst of millions of rows can outrun the subscription's apply worker; WAL then piles up in
-the slot until max_slot_wal_keep_size invalidates it (DESIGN.md). So the load goes in batches,
-one transaction each, and when the source has a replication slot for our publication every
+the slot until max_slot_wal_keep_size invalidates it
+(docs/design.md#replication-facts-that-shape-the-design). So the load goes in batches, one
+transaction each, and when the source has a replication slot for our publication every
 batch waits until the slot has confirmed it: the load is paced to the apply rate. With no
 slot yet (load before subscribing) it runs at full speed and the initial copy carries it.
 """

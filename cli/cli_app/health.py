@@ -1,5 +1,6 @@
 """Is replication alive? A dead apply worker or an invalidated slot otherwise shows only in a
-server log while the warehouse silently goes stale (DESIGN.md), so each is a check here."""
+server log while the warehouse silently goes stale (docs/design.md#replication-facts-that-shape-the-design),
+so each is a check here."""
 
 from dataclasses import dataclass, asdict
 

@@ -8,7 +8,7 @@ import click
 import psycopg
 
 from cli_app import deploy as deployment
-from cli_app.commands import (lineage, monitor, pipeline, queries, refresh, repair, resync, sql, status,
+from cli_app.commands import (lineage, monitor, pipeline, queries, refresh, repair, resync, serve, sql, status,
                               sync_schema)
 from cli_app.options import group, output_options, param_option, timeout_option
 
@@ -58,7 +58,7 @@ def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, ti
 
 for verb in (pipeline.deploy, pipeline.generate, pipeline.traffic, pipeline.watch, status.status,
              refresh.refresh, repair.repair, resync.resync, sync_schema.sync_schema, queries.list_queries,
-             queries.export_all, sql.sql, lineage.lineage, monitor.monitor):
+             queries.export_all, sql.sql, lineage.lineage, monitor.monitor, serve.serve, serve.catalog):
     cli.add_command(verb)
 
 

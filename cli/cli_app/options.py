@@ -2,8 +2,11 @@
 and the option decorators (output, parameters, timeout) so each option means one thing."""
 
 import functools
+import textwrap
 
 import click
+
+from cli_app.export import TABLE_MAX_ROWS
 
 FORMATS = ("table", "csv", "json")
 
@@ -15,7 +18,8 @@ def _split_example(help_text: str | None) -> tuple[str | None, str | None]:
         return help_text, None
     text = help_text.rstrip()
     head, sep, example = text.rpartition("\n\n")
-    last = (example if sep else text).strip()
+    # Dedented, so a paragraph of several Example: lines keeps them aligned.
+    last = textwrap.dedent(example if sep else text).strip()
     if not last.startswith("Example:"):
         return help_text, None
     # \b keeps Click from re-wrapping a command line.
@@ -71,12 +75,13 @@ def output_options(f):
         click.option("--export", "export_flag", is_flag=True,
                      help="Write NAME_result_<YYYYmmdd_HHMMSS>.<format> in the output directory "
                           "(the current one by default) instead of printing a table."),
-        click.option("--output-dir", type=click.Path(exists=True, file_okay=False, writable=True),
-                     help="Directory for --export (implies --export)."),
+        click.option("--output-dir", type=click.Path(file_okay=False),
+                     help="Directory for --export (implies --export), created if missing."),
         click.option("--output", "output", type=click.Path(dir_okay=False, allow_dash=True),
                      help="Write exactly to this file; '-' writes to standard output."),
         click.option("--format", "fmt", type=click.Choice(FORMATS),
-                     help="table (aligned), csv (with a header) or json (an array of objects). "
+                     help=f"table (aligned, values as PostgreSQL prints them, at most {TABLE_MAX_ROWS} rows), "
+                          "csv (with a header) or json (an array of objects). "
                           "Default: table on the terminal, csv in files."),
         click.option("--force", is_flag=True,
                      help="Let --output replace an existing file (exports never do otherwise)."),

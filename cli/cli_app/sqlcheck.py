@@ -1,8 +1,13 @@
 """Is an ad-hoc statement a single read-only query? Checked with sqlglot (dialect postgres)
 before it is sent; the READ ONLY transaction and the statement_timeout are the second wall,
-for what a parser cannot see (a function that writes, a query that never ends)."""
+for what a parser cannot see (a function that writes, a query that never ends).
+
+EXPLAIN of such a query is accepted too, EXPLAIN ANALYZE included: how analysts check a query.
+The query it explains passes the same check (EXPLAIN ANALYZE runs it, in the same READ ONLY
+transaction)."""
 
 import logging
+import re
 
 import click
 import sqlglot
@@ -15,8 +20,24 @@ WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, e
           exp.TruncateTable, exp.Command)
 
 
+# EXPLAIN [ ( option [, ...] ) ] statement, or the older EXPLAIN [ ANALYZE ] [ VERBOSE ] statement,
+# after any leading comments. sqlglot reads EXPLAIN as an opaque command, so it is taken off here.
+EXPLAIN = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*explain\s+"
+                     r"(?:\([^()]*\)\s*|(?:(?:analy[sz]e|verbose)\s+)*)", re.IGNORECASE | re.DOTALL)
+
+
+def explained(sql_text: str) -> str | None:
+    """The statement an EXPLAIN explains, or None when sql_text is no EXPLAIN."""
+    match = EXPLAIN.match(sql_text)
+    return sql_text[match.end():] if match else None
+
+
 def check_read_only(sql_text: str) -> exp.Expression:
-    """The parsed statement, or a ClickException saying why it is refused."""
+    """The parsed statement (for EXPLAIN, the statement it explains), or a ClickException saying
+    why it is refused."""
+    inner = explained(sql_text)
+    if inner is not None:
+        sql_text = inner
     try:
         statements = [s for s in sqlglot.parse(sql_text, read="postgres") if s is not None]
     except sqlglot.errors.ParseError as e:

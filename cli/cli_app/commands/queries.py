@@ -50,7 +50,7 @@ def list_queries(ctx):
 @command("export-all")
 @click.argument("names", nargs=-1)
 @click.option("--output-dir", type=click.Path(file_okay=False),
-              help="Directory for the files [default: the current one].")
+              help="Directory for the files, created if missing [default: the current one].")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
               help="File format.")
 @param_option
@@ -66,7 +66,7 @@ def export_all(ctx, names, output_dir, fmt, params, timeout):
     fails is reported (and in the manifest) and the others still run; the exit
     code is then 1. Files never replace existing ones.
 
-    Example: cli-app export-all --output-dir /tmp/exports --format json
+    Example: cli-app export-all --output-dir exports/ --format json
     """
     found = queries.load_all(ctx.obj["queries_dirs"])
     selected = [queries.find(n, ctx.obj["queries_dirs"]) for n in names] if names else list(found.values())
@@ -76,7 +76,7 @@ def export_all(ctx, names, output_dir, fmt, params, timeout):
     # Check every query's parameters and the directory before writing anything.
     jobs = [(q, q.bind({k: v for k, v in params.items() if k in q.params})) for q in selected]
     directory = Path(output_dir or os.getcwd())
-    export.writable_directory(directory)
+    export.make_directory(directory)
     when = export.stamp()
     failures: list[str] = []
     written: list[str] = []

@@ -24,7 +24,8 @@ def refresh(names, as_json):
     about every second (elt.maintain) and rebuilds nightly. Use it to re-anchor
     at once, e.g. after a bulk load. Each runs `call elt.rebuild('<name>')` in
     its own transaction; the aggregates are the materialized views
-    analytics.<name>_hist found in the catalog.
+    analytics.<name>_hist found in the catalog. A NAME may also be an answer
+    served from aggregates (top_dates, top_customers): those are rebuilt.
 
     Example: cli-app refresh open_orders top_dates
     """
@@ -35,14 +36,20 @@ def refresh(names, as_json):
         if not known and not names:
             raise click.ClickException(NOT_DEPLOYED.format(
                 what="no materialized view analytics.<name>_hist"))
+        targets: dict[str, str | None] = {}  # aggregate -> the answer named for it, if not itself
         for name in names:
-            if name not in known:
-                hint = difflib.get_close_matches(name, known, n=1)
+            behind = analytics.aggregates_behind(conn, name, known)
+            if not behind:
+                answers = analytics.answers(conn, known)
+                hint = difflib.get_close_matches(name, known + answers, n=1)
                 raise click.ClickException(
-                    f"no aggregate named {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-                    + f" Known: {', '.join(known) or 'none'}.")
+                    f"no aggregate named {name!r}, nor an answer served from one"
+                    + (f"; did you mean {hint[0]!r}?" if hint else ".")
+                    + f" Aggregates: {', '.join(known) or 'none'}; answers: {', '.join(answers) or 'none'}.")
+            for aggregate in behind:
+                targets.setdefault(aggregate, None if aggregate == name else name)
         results = []
-        for name in names or known:
+        for name in targets or dict.fromkeys(known):
             try:
                 result = analytics.refresh(conn, name)
             except psycopg.DatabaseError as e:
@@ -52,15 +59,17 @@ def refresh(names, as_json):
                 raise click.ClickException(f"refresh of {name} failed: {str(e).strip()}{done}") from None
             results.append(result)
             if not as_json:
-                details = ""
-                if result.log:
-                    shown = {k: v for k, v in result.log.items()
-                             if any(h in k for h in ("row", "watermark"))}
-                    details = "  " + " ".join(f"{k}={v}" for k, v in shown.items())
-                if result.watermark:
-                    details += "  watermark " + " ".join(f"{k}={v}" for k, v in result.watermark.items()
-                                                         if v != name)
-                click.echo(f"refreshed {name} in {result.seconds:.2f}s{details}")
+                shown = {k: v for k, v in (result.log or {}).items() if "row" in k}
+                # The watermark once, from its own table: the log repeats part of it.
+                mark = {k: v for k, v in (result.watermark or {}).items()
+                        if v != name and v not in shown.values()}
+                details = "  " + " ".join(f"{k}={v}" for k, v in shown.items()) if shown else ""
+                seen: set = set()
+                if mark:
+                    details += "  watermark " + " ".join(f"{k}={v}" for k, v in mark.items()
+                                                         if not (v in seen or seen.add(v)))
+                served = f" (for {targets[name]})" if targets.get(name) else ""
+                click.echo(f"refreshed {name}{served} in {result.seconds:.2f}s{details}")
     if not as_json and len(results) > 1:
         click.echo(f"{len(results)} aggregates refreshed in {sum(r.seconds for r in results):.2f}s")
     if as_json:

@@ -1,7 +1,7 @@
 -- elt.fold_aggregates
 -- The work of a fold, inside the caller's REPEATABLE READ transaction: for each aggregate, the
 -- net change between its watermark W and this transaction's snapshot S is A(S) - A(W) (see
--- DESIGN.md), so adding it into the maintained part and storing S as the watermark in the same
+-- docs/design.md#why-the-answer-is-exact-historic-part-plus-delta), so adding it into the maintained part and storing S as the watermark in the same
 -- transaction advances the answer at the cost of the changes alone. Readers see the old part
 -- with the old watermark or the new with the new (MVCC), so the answer stays exact throughout.
 -- Aggregates over the same changes function and watermark read the changes once, in one

@@ -4,7 +4,8 @@
 --
 -- Streaming apply fires row triggers only: one log row per changed row, written by a function of
 -- the table's own with one static insert of the row as it is. Per-row work is the ingest
--- bottleneck of the single apply worker (DESIGN.md, bench/README.md): no jsonb, no dynamic SQL.
+-- bottleneck of the single apply worker (docs/design.md#measured-facts,
+-- bench/README.md): no jsonb, no dynamic SQL.
 -- The initial table copy runs like COPY and also fires statement triggers: there the rows are
 -- logged in one set-based INSERT from the transition table (initial_copy = true), and the row
 -- trigger stands aside. The copy is logged at all so that the logs alone explain every row in

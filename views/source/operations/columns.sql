@@ -1,0 +1,1 @@
+../../warehouse/operations/columns.sql
