@@ -242,6 +242,10 @@ def test_the_answers_as_of_a_moment_and_outside_the_retention(source, warehouse,
     result = invoke("--query", "open_orders", "--as-of", moment)
     assert result.exit_code == 0 and "PENDING" in result.output, result.output
     assert "PENDING" not in invoke("--query", "open_orders").output
+    # The top-k queries rank as of the moment too (analytics.<name>_top_as_of), limit and all.
+    result = invoke("--query", "top_dates", "--as-of", moment, "--param", "limit=5")
+    assert result.exit_code == 0 and "2026-01-06" in result.output, result.output
+    assert "2026-01-06" not in invoke("--query", "top_dates").output
     result = invoke("--query", "top_customers", "--as-of", moment)
     assert result.exit_code == 0 and "Ana " in result.output and "Maria" not in result.output, result.output
     result = invoke("--query", "open_orders", "--as-of", "yesterday at five")
