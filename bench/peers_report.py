@@ -1,0 +1,301 @@
+"""bench/README.md's peers section and its plots, from bench/results/peers_<scale>.json.
+
+    .venv/bin/python bench/peers_report.py            # every peers_*.json there, newest scale layout
+    .venv/bin/python bench/peers_report.py --scale 1m
+
+Rewrites only the text between the `<!-- peers:begin -->` and `<!-- peers:end -->` lines of
+bench/README.md (appended if missing) and writes bench/peers_*.png. Every figure is a ratio
+against its baseline from the same run, the absolute numbers beside it."""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+README = REPO / "bench" / "README.md"
+BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"
+ANSWERS = ("open_orders", "top_dates", "pending_items", "top_customers")
+PEER_NAMES = {"ours": "ours (served answer, elt.maintain)", "dbt": "dbt run (tables)",
+              "batch": "batch job (updated_at pull)"}
+
+
+def load() -> dict[str, dict]:
+    """Every run on disk by scale name, smallest first."""
+    runs = {}
+    for path in RESULTS.glob("peers_*.json"):
+        data = json.loads(path.read_text())
+        if data.get("phases"):
+            runs[path.stem.removeprefix("peers_")] = data
+    return dict(sorted(runs.items(), key=lambda kv: kv[1]["orders"]))
+
+
+def fmt(value, digits=2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}" if abs(value) < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def ratio(value, base) -> str:
+    if value is None or not base:
+        return "–"
+    r = value / base
+    return f"{r:.2f}x" if r < 10 else f"{r:,.0f}x"
+
+
+def by_rate(data: dict) -> dict[int, dict[str, dict]]:
+    out: dict[int, dict[str, dict]] = {}
+    for phase in data["phases"]:
+        s = phase["summary"]
+        out.setdefault(s["rate_target"], {})[s["peer"]] = s
+    return out
+
+
+def peers_table(data: dict) -> list[str]:
+    lines = ["| rate (achieved tx/s) | peer | one run p50 / max s | vs ours | commit → correct p50 / max s (markers) "
+             "| vs ours | from the run log p50 / p99 s | answers wrong (share of checks: open_orders, top_dates, "
+             "pending_items, top_customers) | longest wrong stretch s | rows still wrong after the traffic stops |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for rate, peers in by_rate(data).items():
+        ours = peers.get("ours")
+        for name, s in peers.items():
+            run = s["run_s"]
+            lat = s["correct_after_s"]
+            never = f", {lat['never_seen']} of {lat['markers']} never" if lat.get("never_seen") else ""
+            runs = s.get("correct_after_s_from_runs") or {}
+            wrong = s["wrong"]
+            lines.append(
+                f"| {rate} ({s['achieved_tx_per_s']}) | {PEER_NAMES.get(name, name)} "
+                f"| {fmt(run['p50'], 3)} / {fmt(run['max'], 3)} ({s['runs']} runs) "
+                f"| {ratio(run['p50'], ours and ours['run_s']['p50']) if name != 'ours' else '1.00x'} "
+                f"| {fmt(lat['p50'], 3)} / {fmt(lat['max'], 3)} ({lat['n']}{never}) "
+                f"| {ratio(lat['p50'], ours and ours['correct_after_s']['p50']) if name != 'ours' else '1.00x'} "
+                f"| {fmt(runs.get('p50'))} / {fmt(runs.get('p99'))} "
+                f"| {', '.join(format(wrong[a]['wrong_share'], '.0%') for a in ANSWERS)} "
+                f"| {max(w['longest_wrong_s'] for w in wrong.values())} "
+                f"| {', '.join(str(wrong[a]['wrong_rows_after_settling']) for a in ANSWERS)} |")
+    return lines
+
+
+def sync_table(data: dict) -> list[str]:
+    sync = data["initial_sync"]
+    base = sync["pg_dump_psql"]
+    lines = [f"{fmt(sync['rows'])} rows, {sync['table_mb']} MB of table heap at the source "
+             f"(customers, products, orders, order_items).", "",
+             "| copy | seconds | MB/s | speed vs pg_dump \\| psql |", "|---|---:|---:|---:|",
+             f"| `pg_dump -t ... \\| psql` (indexes and constraints built after) | {base['seconds']} "
+             f"| {base['mb_per_s']} | 1.00x |"]
+    for run in sync["runs"]:
+        lines.append(f"| subscription initial copy, changelog included, max_sync_workers_per_subscription = "
+                     f"{run['max_sync_workers_per_subscription']} | {run['seconds']} | {run['mb_per_s']} "
+                     f"| {ratio(run['mb_per_s'], base['mb_per_s'])} |")
+    return lines
+
+
+def export_table(data: dict) -> list[str]:
+    export = data.get("export")
+    if not export:
+        return ["(not measured in this run)"]
+    lines = ["| rows | tool | seconds | rows/s | speed vs psql \\copy | max RSS MB |", "|---:|---|---:|---:|---:|---:|"]
+    for rows in sorted({r["rows"] for r in export["runs"]}):
+        runs = [r for r in export["runs"] if r["rows"] == rows]
+        base = next(r for r in runs if r["tool"].startswith("psql"))
+        for r in runs:
+            lines.append(f"| {rows:,} | {r['tool']} | {r['seconds']} | {r['rows_per_second']:,} "
+                         f"| {ratio(base['seconds'], r['seconds'])} | {r['max_rss_mb']} |")
+    lines += ["", f"cli-app start-up (`cli-app --help`): {export.get('cli_app_help_s', '–')} s; "
+                  f"peak memory of `cli-app sql 'select 1'`: {export['cli_app_baseline_rss_mb']} MB."]
+    return lines
+
+
+def scale_table(runs: dict[str, dict]) -> list[str]:
+    if len(runs) < 2:
+        return ["(one scale measured so far: run `make bench BENCH=peers SCALE=10m` for the other)"]
+    names = list(runs)
+    small, big = runs[names[0]], runs[names[-1]]
+
+    def figures(data):
+        f = {"initial copy s": data["initial_sync"]["runs"][-1]["seconds"],
+             "pg_dump | psql s": data["initial_sync"]["pg_dump_psql"]["seconds"],
+             "rebuild_all s": data.get("rebuild_all_s")}
+        for rate, peers in by_rate(data).items():
+            for peer, s in peers.items():
+                f[f"{peer} one run p50 s at {rate} tx/s"] = s["run_s"]["p50"]
+                f[f"{peer} commit → correct p50 s at {rate} tx/s"] = s["correct_after_s"]["p50"]
+        for peer, first in data.get("first_runs", {}).items():
+            f[f"{peer} first run s"] = first["seconds"]
+        return f
+    a, b = figures(small), figures(big)
+    lines = [f"| figure | {names[0]} ({small['orders']:,} orders) | {names[-1]} ({big['orders']:,} orders) "
+             f"| growth |", "|---|---:|---:|---:|"]
+    for key in a:
+        if key in b:
+            lines.append(f"| {key} | {fmt(a[key], 3)} | {fmt(b[key], 3)} | {ratio(b[key], a[key])} |")
+    return lines
+
+
+def plots(data: dict, scale: str) -> list[str]:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is missing (pip install -e '.[bench]'): no plots")
+        return []
+    written = []
+    rates = by_rate(data)
+    peers = [p for p in ("ours", "dbt", "batch") if any(p in v for v in rates.values())]
+
+    def bars(ax, value, title, ylabel):
+        width = 0.8 / max(1, len(peers))
+        for i, peer in enumerate(peers):
+            xs = [j + i * width for j in range(len(rates))]
+            ys = [value(rates[r][peer]) if peer in rates[r] else 0 for r in rates]
+            ax.bar(xs, [y or 0 for y in ys], width, label=PEER_NAMES[peer], color=f"C{i}")
+        ax.set_xticks([j + width * (len(peers) - 1) / 2 for j in range(len(rates))])
+        ax.set_xticklabels([f"{r} tx/s" for r in rates])
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+
+    subtitle = f"{data['orders']:,} orders, {data['machine']['cores']} shared cores"
+    for name, value, title, ylabel in (
+            ("cost", lambda s: s["run_s"]["p50"], "One run (p50): a fold for ours, a whole run for the peers", "seconds"),
+            ("latency", lambda s: s["correct_after_s"]["p50"], "Source commit → correct answer (p50, markers)",
+             "seconds")):
+        fig, ax = plt.subplots(figsize=(8, 4))
+        bars(ax, value, f"{title}\n{subtitle}", ylabel)
+        fig.tight_layout()
+        path = REPO / "bench" / f"peers_{name}_{scale}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path.name)
+
+    fig, axes = plt.subplots(1, len(rates), figsize=(5 * len(rates), 4), squeeze=False, sharey=True)
+    for ax, (rate, by_peer) in zip(axes[0], rates.items()):
+        width = 0.8 / max(1, len(peers))
+        for i, peer in enumerate(peers):
+            if peer in by_peer:
+                ax.bar([j + i * width for j in range(len(ANSWERS))],
+                       [100 * by_peer[peer]["wrong"][a]["wrong_share"] for a in ANSWERS], width,
+                       label=PEER_NAMES[peer], color=f"C{i}")
+        ax.set_xticks([j + width * (len(peers) - 1) / 2 for j in range(len(ANSWERS))])
+        ax.set_xticklabels(ANSWERS, fontsize=8)
+        ax.set_title(f"{rate} tx/s: % of checks where the answer was wrong", fontsize=10)
+        ax.set_ylim(0, 105)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(subtitle, fontsize=9)
+    fig.tight_layout()
+    path = REPO / "bench" / f"peers_wrong_{scale}.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path.name)
+
+    sync = data["initial_sync"]
+    labels = ["pg_dump | psql"] + [f"subscription, {r['max_sync_workers_per_subscription']} sync workers"
+                                   for r in sync["runs"]]
+    values = [sync["pg_dump_psql"]["mb_per_s"]] + [r["mb_per_s"] for r in sync["runs"]]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.barh(labels, values, color=["C7"] + ["C0"] * len(sync["runs"]))
+    ax.set_xlabel("MB/s of table heap")
+    ax.set_title(f"Initial sync, {subtitle}", fontsize=10)
+    fig.tight_layout()
+    path = REPO / "bench" / f"peers_sync_{scale}.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path.name)
+
+    if data.get("export"):
+        runs = data["export"]["runs"]
+        sizes = sorted({r["rows"] for r in runs})
+        tools = list(dict.fromkeys(r["tool"] for r in runs))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        width = 0.8 / len(tools)
+        for i, tool in enumerate(tools):
+            row = {r["rows"]: r for r in runs if r["tool"] == tool}
+            xs = [j + i * width for j in range(len(sizes))]
+            axes[0].bar(xs, [row[s]["rows_per_second"] for s in sizes], width, label=tool, color=f"C{i}")
+            axes[1].bar(xs, [row[s]["max_rss_mb"] for s in sizes], width, label=tool, color=f"C{i}")
+        for ax, label in zip(axes, ("rows/s", "max RSS MB")):
+            ax.set_xticks([j + width * (len(tools) - 1) / 2 for j in range(len(sizes))])
+            ax.set_xticklabels([f"{s:,} rows" for s in sizes])
+            ax.set_ylabel(label)
+            ax.set_yscale("log")
+        axes[0].legend(fontsize=7)
+        fig.suptitle(f"Export, {subtitle}", fontsize=10)
+        fig.tight_layout()
+        path = REPO / "bench" / f"peers_export_{scale}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path.name)
+    return written
+
+
+def section(runs: dict[str, dict]) -> str:
+    out = [BEGIN, "## Against what users would otherwise run (`bench/peers_bench.py`)", "",
+           "Generated by `bench/peers_report.py` from `bench/results/peers_<scale>.json`; do not edit by hand.",
+           "`make bench BENCH=peers` (SCALE=1m, the default) or `SCALE=10m`; smoke run: "
+           "`make bench BENCH=peers ARGS=\"--orders 20000 --minutes 0.3\"`. What each figure means is in the "
+           "script's docstring. Ratios: a peer against ours (one run: a peer's whole run against one fold; "
+           "commit → correct answer: marker orders timed until the peer's `open_orders` shows them), the "
+           "initial copy against `pg_dump | psql`, the export against `psql \\copy`, all from the same run.", ""]
+    for scale, data in runs.items():
+        m = data["machine"]
+        t = data.get("timings_s", {})
+        out += [f"### {data['orders']:,} orders ({scale}), measured {data['measured_at']}", "",
+                f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, {m['postgres']}, Python "
+                f"{m['python']}; {m['note']}. {data['minutes_per_phase']} min of traffic per peer and rate, answers "
+                f"checked every {data['sample_every_s']} s. Load {data['load']['seconds']} s "
+                f"({data['load']['orders']:,} orders, {data['load']['items']:,} items); first `rebuild_all` "
+                f"{data.get('rebuild_all_s')} s. Time taken: " + ", ".join(f"{k} {v} s" for k, v in t.items()) + ".",
+                ""]
+        first = data.get("first_runs", {})
+        if first:
+            out += ["First run of each peer on the loaded warehouse (the batch job's pulls everything): " +
+                    ", ".join(f"{k} {v['seconds']} s" for k, v in first.items()) + ".", ""]
+        out += ["#### Peers under the write mix", ""] + peers_table(data) + [""]
+        drift = [p["summary"] for p in data["phases"] if "batch_drift" in p["summary"]]
+        if drift:
+            out += ["Why the batch job stays wrong (its copies against the replicated tables once traffic stopped): " +
+                    "; ".join(f"{s['rate_target']} tx/s: " + ", ".join(
+                        f"{table} {d['deleted_at_source']} deleted at the source, {d['stale']} with a change never pulled"
+                        for table, d in s["batch_drift"].items()) for s in drift) + ".", ""]
+        names = plots(data, scale)
+        out += [f"![{n}]({n})" for n in names if "sync" not in n and "export" not in n] + [""]
+        out += ["#### Initial sync", ""] + sync_table(data) + [""]
+        out += [f"![{n}]({n})" for n in names if "sync" in n] + [""]
+        out += ["#### Export", ""] + export_table(data) + [""]
+        out += [f"![{n}]({n})" for n in names if "export" in n] + [""]
+    out += ["### From 1M to 10M orders", ""] + scale_table(runs) + ["", END]
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", help="only this scale (peers_<scale>.json)")
+    args = parser.parse_args(argv)
+    runs = load()
+    if args.scale:
+        runs = {k: v for k, v in runs.items() if k == args.scale}
+    if not runs:
+        print("no bench/results/peers_*.json with phases: run bench/peers_bench.py first")
+        return 1
+    text = README.read_text()
+    new = section(runs)
+    if BEGIN in text:
+        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: new, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + new + "\n"
+    README.write_text(text)
+    print(f"rewrote the peers section of {README.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
