@@ -4,14 +4,26 @@
 # Results land in bench/results/*.json; bench/README.md summarises them.
 #   scripts/bench.sh [options for the benchmarks]      BENCH=sustained runs bench/sustained_bench.py only
 #   make bench BENCH=sustained ARGS="--orders 20000 --rates 100,500 --minutes 1"
+#   make bench SCALE=10m          SCALE (1m by default; 10m, 200k, ...) becomes --orders for every
+#                                 benchmark that takes it; ARGS come after, so they win.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-# The plots need matplotlib: the `bench` extra, installed here so `make setup` stays lean.
-if ! .venv/bin/python -c 'import matplotlib' 2>/dev/null; then
-  .venv/bin/pip install -q --disable-pip-version-check -e "$repo[test,bench]" 2>&1 | grep -v "is ignored" || true
+scale=${SCALE:-1m}
+case "$scale" in
+  *[0-9]m) orders=$(( ${scale%m} * 1000000 )) ;;
+  *[0-9]k) orders=$(( ${scale%k} * 1000 )) ;;
+  *[0-9]) orders=$scale ;;
+  *) echo "bench.sh: SCALE=$scale: give a number of orders such as 1m, 10m or 200k" >&2; exit 2 ;;
+esac
+# The plots need matplotlib (the `bench` extra); the peers need dbt 1.x and pandas (the `peers`
+# extra): installed here so `make setup` stays lean.
+if ! .venv/bin/python -c 'import matplotlib, dbt.version, pandas' 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check -e "$repo[test,bench,peers]" 2>&1 | grep -v "is ignored" || true
 fi
 for bench in bench/${BENCH:-*}_bench.py; do
-  echo "== $bench"
-  .venv/bin/python "$bench" "$@"
+  echo "== $bench (started $(date -u +%H:%M:%S))"
+  scaled=()
+  if grep -q -- '"--orders"' "$bench"; then scaled=(--orders "$orders"); fi
+  .venv/bin/python "$bench" "${scaled[@]}" "$@"
 done
