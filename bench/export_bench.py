@@ -109,7 +109,7 @@ def compare(dsn: str, table: str, sizes: list[int], repeat: int) -> dict:
                              "samples": [{"seconds": round(s, 3), "max_rss_kb": r} for s, r in values]})
                 print(f"{rows:>9} rows  {name:<36} {seconds:7.2f}s  {rows / seconds:>10,.0f} rows/s  "
                       f"{rss / 1024:7.1f} MB max RSS", flush=True)
-        baseline = statistics.median(measure([CLI_APP, "sql", "select 1", "--output", f"{tmp}/one.csv"], env)[1]
+        baseline = statistics.median(measure([CLI_APP, "sql", "select 1", "--output", f"{tmp}/one.csv", "--force"], env)[1]
                                      for _ in range(repeat))
         startup = statistics.median(measure([CLI_APP, "--help"], env)[0] for _ in range(repeat))
     return {

@@ -181,8 +181,13 @@ def run_peer(peer: str, source_dsn: str, warehouse_dsn: str) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise RuntimeError(f"{peer} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return {"seconds": round(seconds, 3),
-            "client_cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)}
+    outcome = {"seconds": round(seconds, 3),
+               "client_cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)}
+    if peer == "dbt":
+        # What the models' SQL took, from dbt's own record: the rest is dbt starting and parsing.
+        results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text())
+        outcome["sql_s"] = round(sum(r.get("execution_time") or 0 for r in results["results"]), 3)
+    return outcome
 
 
 def differences(conn, schema: str) -> dict:
@@ -190,12 +195,14 @@ def differences(conn, schema: str) -> dict:
     snapshot (0: equal)."""
     conn.execute("begin isolation level repeatable read")
     try:
-        wrong = {}
+        wrong, read_ms = {}, {}
         for name in ANSWERS:
+            started = time.perf_counter()
             peer = Counter(conn.execute(f"select * from {schema}.{name}").fetchall())
+            read_ms[name] = round(1000 * (time.perf_counter() - started), 2)
             truth = Counter(conn.execute(f"select * from analytics.{name}_recompute").fetchall())
             wrong[name] = sum(((peer - truth) + (truth - peer)).values())
-        return wrong
+        return wrong, read_ms
     finally:
         conn.execute("rollback")
 
@@ -269,7 +276,7 @@ class Phase:
                 sample = {"t": self.since(), "delivery_date": day.isoformat()}
                 while not self.stop.is_set():
                     if wh.execute(f"select 1 from {table} where delivery_date = %s", [day]).fetchone():
-                        sample["correct_after_s"] = round(time.perf_counter() - committed, 3)
+                        sample["correct_after_s"] = round(time.perf_counter() - committed, 4)
                         break
                     time.sleep(0.02)
                 else:
@@ -285,8 +292,8 @@ class Phase:
             with connect(self.warehouse_dsn, "sampler") as wh:
                 while not self.stop.is_set():
                     t = self.since()
-                    wrong = differences(wh, SCHEMA[self.peer])
-                    self.samples.append({"t": t, "t_end": self.since(), "wrong_rows": wrong})
+                    wrong, read_ms = differences(wh, SCHEMA[self.peer])
+                    self.samples.append({"t": t, "t_end": self.since(), "wrong_rows": wrong, "read_ms": read_ms})
                     self.stop.wait(max(0.0, t + self.sample_every - self.since()))
 
         workers = max(1, math.ceil(self.rate / 100))
@@ -316,7 +323,7 @@ class Phase:
             self.runs.append({"t": self.since(), "settling": True,
                               **run_peer(self.peer, self.source_dsn, self.warehouse_dsn)})
         with connect(self.warehouse_dsn, "settle") as wh:
-            settled = differences(wh, SCHEMA[self.peer])
+            settled, _ = differences(wh, SCHEMA[self.peer])
             drift = batch_drift(wh) if self.peer == "batch" else None
             folds = None
             if self.peer == "ours":
@@ -335,8 +342,10 @@ class Phase:
                     "changes_folded": changes}
         else:
             cost = {"runs": len(runs), "run_s": stats([r["seconds"] for r in runs]),
+                    "client_cpu_s_total": round(sum(r["client_cpu_s"] for r in runs), 2),
+                    **({"sql_s": stats([r["sql_s"] for r in runs])} if self.peer == "dbt" else {}),
                     "client_cpu_s": stats([r["client_cpu_s"] for r in runs])}
-        latencies = [m["correct_after_s"] for m in self.markers if "correct_after_s" in m]
+        latencies = [1000 * m["correct_after_s"] for m in self.markers if "correct_after_s" in m]
         # A marker the phase's end cut short is not counted as missed, unless it had waited
         # through several runs already (the batch job can miss one for good).
         patience = 3 * max([r["seconds"] for r in runs] + [0.1])
@@ -358,9 +367,10 @@ class Phase:
                            "wrong_rows_after_settling": settled[name]}
         out = {"peer": self.peer, "rate_target": self.rate, "seconds": round(elapsed, 1),
                "achieved_tx_per_s": round(commits / elapsed, 1), "traffic": self.traffic, **cost,
-               "correct_after_s": {**stats(latencies), "markers": len(self.markers),
+               "correct_after_ms": {**stats(latencies), "markers": len(self.markers),
                                    "never_seen": len(self.markers) - len(latencies) - cut_off},
                "correct_after_s_from_runs": from_runs(runs),
+               "answer_read_ms": {name: stats([s["read_ms"][name] for s in self.samples]) for name in ANSWERS},
                "wrong": wrong, "machine_cpu": machine, "errors": self.errors}
         if drift is not None:
             out["batch_drift"] = drift
@@ -470,7 +480,7 @@ def machine() -> dict:
 
 def brief(summary: dict) -> dict:
     return {"peer": summary["peer"], "rate": summary["rate_target"], "tx_per_s": summary["achieved_tx_per_s"],
-            "runs": summary["runs"], "run_s": summary["run_s"], "correct_after_s": summary["correct_after_s"],
+            "runs": summary["runs"], "run_s": summary["run_s"], "correct_after_ms": summary["correct_after_ms"],
             "wrong_share": {n: w["wrong_share"] for n, w in summary["wrong"].items()},
             "wrong_after_settling": {n: w["wrong_rows_after_settling"] for n, w in summary["wrong"].items()},
             **({"batch_drift": summary["batch_drift"]} if "batch_drift" in summary else {}),
