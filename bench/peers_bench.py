@@ -50,7 +50,7 @@ SUBSCRIPTION = "bench_peers"
 MARKER_CUSTOMER = 0
 PEERS_DIR = REPO / "bench" / "peers"
 DBT = str(Path(sys.executable).with_name("dbt"))
-SCHEMA = {"ours": "analytics", "dbt": "peer_dbt", "batch": "peer_batch"}
+SCHEMA = {"ours": "analytics", "dbt": "peer_dbt", "dbt_incremental": "peer_dbt_incremental", "batch": "peer_batch"}
 OPERATIONS = ("customers", "products", "orders", "order_items")
 
 
@@ -153,21 +153,22 @@ def prepare(orders: int, sync_workers: list[int], results: dict) -> tuple[str, s
 
 # -- the peers -------------------------------------------------------------------------------
 
-def dbt_env(warehouse_dsn: str, tmp: Path) -> dict:
+def dbt_env(warehouse_dsn: str, tmp: Path, schema: str) -> dict:
     params = psycopg.conninfo.conninfo_to_dict(warehouse_dsn)
     return {**os.environ, "DBT_HOST": params.get("host", "127.0.0.1"), "DBT_PORT": str(params.get("port", 5432)),
             "DBT_USER": params.get("user", "postgres"), "DBT_PASSWORD": params.get("password", ""),
-            "DBT_DATABASE": params["dbname"], "DBT_SCHEMA": SCHEMA["dbt"],
+            "DBT_DATABASE": params["dbname"], "DBT_SCHEMA": schema,
             "DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
 
 def peer_command(peer: str, source_dsn: str, warehouse_dsn: str) -> tuple[list[str], dict]:
-    if peer == "dbt":
+    if peer.startswith("dbt"):
         project = str(PEERS_DIR / "dbt")
-        tmp = REPO / "bench" / "results" / "dbt"
-        return ([DBT, "run", "--project-dir", project, "--profiles-dir", project, "--quiet"],
-                dbt_env(warehouse_dsn, tmp))
+        tmp = REPO / "bench" / "results" / peer
+        incremental = ["--vars", "{incremental: true}"] if peer == "dbt_incremental" else []
+        return ([DBT, "run", "--project-dir", project, "--profiles-dir", project, "--quiet", *incremental],
+                dbt_env(warehouse_dsn, tmp, SCHEMA[peer]))
     return [sys.executable, str(PEERS_DIR / "batch_job.py"), source_dsn, warehouse_dsn], dict(os.environ)
 
 
@@ -183,7 +184,7 @@ def run_peer(peer: str, source_dsn: str, warehouse_dsn: str) -> dict:
         raise RuntimeError(f"{peer} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     outcome = {"seconds": round(seconds, 3),
                "client_cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)}
-    if peer == "dbt":
+    if peer.startswith("dbt"):
         # What the models' SQL took, from dbt's own record: the rest is dbt starting and parsing.
         results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text())
         outcome["sql_s"] = round(sum(r.get("execution_time") or 0 for r in results["results"]), 3)
@@ -207,18 +208,32 @@ def differences(conn, schema: str) -> dict:
         conn.execute("rollback")
 
 
-def batch_drift(warehouse) -> dict:
-    """Why the batch peer's copies differ from the replicated tables once traffic has stopped:
-    rows the source deleted, and rows whose change it never pulled."""
-    drift = {}
-    for table, key in (("orders", "order_id"), ("order_items", "order_item_id")):
-        cols = {"orders": "status, delivery_date, customer_id", "order_items": "quanity, product_id, order_id"}[table]
-        drift[table] = dict(zip(("deleted_at_source", "stale"), warehouse.execute(
+# Per peer that keeps copies, each copy: (its table, the replicated table, the key, and the
+# columns the answers read, as named in the copy and in the replicated table).
+COPIES = {
+    "batch": [("peer_batch.orders", "orders", "order_id", "status, delivery_date, customer_id",
+               "status, delivery_date, customer_id"),
+              ("peer_batch.order_items", "order_items", "order_item_id", "quanity, product_id, order_id",
+               "quanity, product_id, order_id")],
+    "dbt_incremental": [("peer_dbt_incremental.clean_orders", "orders", "order_id",
+                         "status, delivery_date, customer_id", "status::text, delivery_date, customer_id"),
+                        ("peer_dbt_incremental.clean_order_items", "order_items", "order_item_id",
+                         "quantity, product_id, order_id", "quanity, product_id, order_id")],
+}
+
+
+def drift(warehouse, peer: str) -> dict:
+    """Why a peer's copies differ from the replicated tables once traffic has stopped: rows the
+    source deleted, and rows whose last change it never took."""
+    out = {}
+    for copy, table, key, mine, theirs in COPIES[peer]:
+        mine = ", ".join(f"b.{c}" for c in mine.split(", "))
+        theirs = ", ".join(f"o.{c}" for c in theirs.split(", "))
+        out[table] = dict(zip(("deleted_at_source", "stale"), warehouse.execute(
             f"select count(*) filter (where o.{key} is null), count(*) filter (where o.{key} is not null)"
-            f" from peer_batch.{table} as b left join operations.{table} as o using ({key})"
-            f" where o.{key} is null or (b.{cols.replace(', ', ', b.')}) is distinct from"
-            f" (o.{cols.replace(', ', ', o.')})").fetchone()))
-    return drift
+            f" from {copy} as b left join operations.{table} as o using ({key})"
+            f" where o.{key} is null or ({mine}) is distinct from ({theirs})").fetchone()))
+    return out
 
 
 class Phase:
@@ -324,7 +339,7 @@ class Phase:
                               **run_peer(self.peer, self.source_dsn, self.warehouse_dsn)})
         with connect(self.warehouse_dsn, "settle") as wh:
             settled, _ = differences(wh, SCHEMA[self.peer])
-            drift = batch_drift(wh) if self.peer == "batch" else None
+            copies_drift = drift(wh, self.peer) if self.peer in COPIES else None
             folds = None
             if self.peer == "ours":
                 folds = wh.execute(
@@ -332,9 +347,9 @@ class Phase:
                     " max(extract(epoch from finished_at - started_at))::float8, sum(changes)::bigint"
                     " from elt.fold_log where started_at > now() - %s and error is null",
                     [timedelta(seconds=elapsed + 5)]).fetchone()
-        return self.summary(elapsed, commits, machine, settled, drift, folds)
+        return self.summary(elapsed, commits, machine, settled, copies_drift, folds)
 
-    def summary(self, elapsed, commits, machine, settled, drift, folds) -> dict:
+    def summary(self, elapsed, commits, machine, settled, copies_drift, folds) -> dict:
         runs = [r for r in self.runs if not r.get("settling")]
         if self.peer == "ours":
             n, p50, worst, changes = folds
@@ -343,7 +358,7 @@ class Phase:
         else:
             cost = {"runs": len(runs), "run_s": stats([r["seconds"] for r in runs]),
                     "client_cpu_s_total": round(sum(r["client_cpu_s"] for r in runs), 2),
-                    **({"sql_s": stats([r["sql_s"] for r in runs])} if self.peer == "dbt" else {}),
+                    **({"sql_s": stats([r["sql_s"] for r in runs])} if self.peer.startswith("dbt") else {}),
                     "client_cpu_s": stats([r["client_cpu_s"] for r in runs])}
         latencies = [1000 * m["correct_after_s"] for m in self.markers if "correct_after_s" in m]
         # A marker the phase's end cut short is not counted as missed, unless it had waited
@@ -372,8 +387,8 @@ class Phase:
                "correct_after_s_from_runs": from_runs(runs),
                "answer_read_ms": {name: stats([s["read_ms"][name] for s in self.samples]) for name in ANSWERS},
                "wrong": wrong, "machine_cpu": machine, "errors": self.errors}
-        if drift is not None:
-            out["batch_drift"] = drift
+        if copies_drift is not None:
+            out["drift"] = copies_drift
         return out
 
 
@@ -404,7 +419,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--rates", default="100,500", help="source transactions per second, comma-separated")
     parser.add_argument("--minutes", type=float, default=1.0, help="of traffic per peer and rate")
-    parser.add_argument("--peers", default="ours,dbt,batch")
+    parser.add_argument("--peers", default="ours,dbt,batch",
+                        help="of ours, dbt, dbt_incremental (its clean inputs incremental tables), batch")
     parser.add_argument("--sample-every", type=float, default=None,
                         help="seconds between answer checks (default: 2 s per 1M orders, at least 1 s)")
     parser.add_argument("--sync-workers", default="1,2",
@@ -483,7 +499,7 @@ def brief(summary: dict) -> dict:
             "runs": summary["runs"], "run_s": summary["run_s"], "correct_after_ms": summary["correct_after_ms"],
             "wrong_share": {n: w["wrong_share"] for n, w in summary["wrong"].items()},
             "wrong_after_settling": {n: w["wrong_rows_after_settling"] for n, w in summary["wrong"].items()},
-            **({"batch_drift": summary["batch_drift"]} if "batch_drift" in summary else {}),
+            **({"drift": summary["drift"]} if "drift" in summary else {}),
             "errors": summary["errors"]}
 
 

@@ -19,7 +19,7 @@ README = REPO / "bench" / "README.md"
 BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"
 ANSWERS = ("open_orders", "top_dates", "pending_items", "top_customers")
 PEER_NAMES = {"ours": "ours (served answer, elt.maintain)", "dbt": "dbt run (tables)",
-              "batch": "batch job (updated_at pull)"}
+              "dbt_incremental": "dbt run (incremental inputs)", "batch": "batch job (updated_at pull)"}
 
 
 def load() -> dict[str, dict]:
@@ -104,7 +104,7 @@ def findings(data: dict) -> list[str]:
                    f"{sum(w['wrong_rows_max'] for w in ours['wrong'].values())} rows ever wrong); a commit at the "
                    f"source showed in the served answer after {fmt(lat['p50'])} ms p50, {fmt(lat['max'])} ms max, "
                    f"folded {ours['runs']} times at {fmt(1000 * ours['run_s']['p50'], 1)} ms p50 a fold.")
-        for name in ("dbt", "batch"):
+        for name in ("dbt", "dbt_incremental", "batch"):
             s = peers.get(name)
             if not s:
                 continue
@@ -119,13 +119,13 @@ def findings(data: dict) -> list[str]:
                      f"{s['wrong'][worst]['wrong_share']:.0%} of the checks")
             settled = sum(w["wrong_rows_after_settling"] for w in s["wrong"].values())
             if settled:
-                drift = s.get("batch_drift", {})
+                drift = s.get("drift", {})
                 deleted = sum(d["deleted_at_source"] for d in drift.values())
                 stale = sum(d["stale"] for d in drift.values())
                 line += (f", and {settled} answer rows stayed wrong after the traffic stopped and it ran again: "
                          f"its copies held {deleted} rows deleted at the source (deletes since its first run, "
-                         f"other phases included) and {stale} whose change it never pulled (a commit older than "
-                         f"its watermark)")
+                         f"other phases included) and {stale} whose last change it never took (a commit older than "
+                         f"its watermark; for dbt's incremental inputs also a row that has since failed a rule)")
             out.append(line + ".")
     sync = data["initial_sync"]
     best = max(sync["runs"], key=lambda r: r["mb_per_s"])
@@ -230,7 +230,7 @@ def plots(data: dict, scale: str) -> list[str]:
         return []
     written = []
     rates = by_rate(data)
-    peers = [p for p in ("ours", "dbt", "batch") if any(p in v for v in rates.values())]
+    peers = [p for p in PEER_NAMES if any(p in v for v in rates.values())]
 
     def bars(ax, value, title, ylabel):
         width = 0.8 / max(1, len(peers))
@@ -345,12 +345,13 @@ def section(runs: dict[str, dict]) -> str:
             out += ["First run of each peer on the loaded warehouse (the batch job's pulls everything): " +
                     ", ".join(f"{k} {v['seconds']} s" for k, v in first.items()) + ".", ""]
         out += ["#### Peers under the write mix", ""] + peers_table(data) + [""]
-        drift = [p["summary"] for p in data["phases"] if "batch_drift" in p["summary"]]
+        drift = [p["summary"] for p in data["phases"] if "drift" in p["summary"]]
         if drift:
-            out += ["Why the batch job stays wrong (its copies against the replicated tables once traffic stopped): " +
-                    "; ".join(f"{s['rate_target']} tx/s: " + ", ".join(
+            out += ["Why the peers that keep copies stay wrong (their copies against the replicated tables once "
+                    "traffic stopped): " +
+                    "; ".join(f"{PEER_NAMES[s['peer']]} at {s['rate_target']} tx/s: " + ", ".join(
                         f"{table} {d['deleted_at_source']} deleted at the source, {d['stale']} with a change never pulled"
-                        for table, d in s["batch_drift"].items()) for s in drift) + ".", ""]
+                        for table, d in s["drift"].items()) for s in drift) + ".", ""]
         out += findings(data) + [""]
         names = plots(data, scale)
         out += [f"![{n}]({n})" for n in names if "sync" not in n and "export" not in n] + [""]
