@@ -161,6 +161,29 @@ def findings(data: dict) -> list[str]:
     return out
 
 
+def sustained_lines() -> list[str]:
+    """Ours as the sustained benchmark measured it (bench/results/sustained.json), if it ran:
+    longer, under pg_cron, beside the figures of ours above."""
+    path = RESULTS / "sustained.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    rows = []
+    for rate in data.get("rates", []):
+        s = rate["summary"]
+        fresh, lag = s.get("freshness_ms") or {}, s.get("fold_lag_s") or {}
+        rows.append(f"| {s['rate_target']} ({s['achieved_tx_per_s']}) | {fmt(fresh.get('p50'))} / {fmt(fresh.get('p99'))} "
+                    f"| {fmt(lag.get('p50'))} / {fmt(lag.get('max'))} |")
+    if not rows:
+        return []
+    return ["Ours in the sustained benchmark (`bench/results/sustained.json`, measured "
+            f"{data.get('measured_at')}, {data.get('orders', 0):,} orders, maintenance by "
+            f"{data.get('maintenance', {}).get('runner', '?')}): a commit's marker until the served answer shows it, "
+            "and how far the folded part trailed.", "",
+            "| rate (achieved tx/s) | commit → served p50 / p99 ms | fold lag p50 / max s |", "|---|---:|---:|",
+            *rows, ""]
+
+
 def sync_table(data: dict) -> list[str]:
     sync = data["initial_sync"]
     base = sync["pg_dump_psql"]
@@ -356,7 +379,7 @@ def section(runs: dict[str, dict]) -> str:
                     "; ".join(f"{PEER_NAMES[s['peer']]} at {s['rate_target']} tx/s: " + ", ".join(
                         f"{table} {d['deleted_at_source']} deleted at the source, {d['stale']} with a change never pulled"
                         for table, d in s["drift"].items()) for s in drift) + ".", ""]
-        out += findings(data) + [""]
+        out += findings(data) + [""] + sustained_lines()
         names = plots(data, scale)
         out += [f"![{n}]({n})" for n in names if "sync" not in n and "export" not in n] + [""]
         out += ["#### Initial sync", ""] + sync_table(data) + [""]
