@@ -125,25 +125,27 @@ def prepare(orders: int, sync_workers: list[int], results: dict) -> tuple[str, s
         # The launcher starts no worker within wal_retrieve_retry_interval (5 s) of the last one
         # it started: each subscription after the first would wait for it, which is not the copy.
         admin.execute("alter system set wal_retrieve_retry_interval = '100ms'")
-        for i, workers in enumerate(sync_workers):
-            admin.execute(f"alter system set max_sync_workers_per_subscription = {int(workers)}")
+        try:
+            for i, workers in enumerate(sync_workers):
+                admin.execute(f"alter system set max_sync_workers_per_subscription = {int(workers)}")
+                admin.execute("select pg_reload_conf()")
+                warehouse_dsn = fresh(WAREHOUSE_PORT, "peers_wh")
+                deploy.migrate(warehouse_dsn, "warehouse")
+                with connect(warehouse_dsn, "setup") as warehouse, connect(source_dsn, "setup") as source:
+                    deploy.apply_objects(warehouse, "warehouse")
+                    started = time.perf_counter()
+                    deploy.subscribe(warehouse, deploy.subscription_conninfo(source_dsn, password), name=SUBSCRIPTION)
+                    benchlib.wait_synced(source, warehouse, SUBSCRIPTION)
+                    seconds = time.perf_counter() - started
+                    sync["runs"].append({"max_sync_workers_per_subscription": workers, "seconds": round(seconds, 1),
+                                         "mb_per_s": round(sync["table_mb"] / seconds, 1)})
+                    print(f"initial copy, {workers} sync workers: {seconds:.1f}s", flush=True)
+                    if i < len(sync_workers) - 1:
+                        deploy.unsubscribe(warehouse, SUBSCRIPTION)
+        finally:
+            admin.execute("alter system reset max_sync_workers_per_subscription")
+            admin.execute("alter system reset wal_retrieve_retry_interval")
             admin.execute("select pg_reload_conf()")
-            warehouse_dsn = fresh(WAREHOUSE_PORT, "peers_wh")
-            deploy.migrate(warehouse_dsn, "warehouse")
-            with connect(warehouse_dsn, "setup") as warehouse, connect(source_dsn, "setup") as source:
-                deploy.apply_objects(warehouse, "warehouse")
-                started = time.perf_counter()
-                deploy.subscribe(warehouse, deploy.subscription_conninfo(source_dsn, password), name=SUBSCRIPTION)
-                benchlib.wait_synced(source, warehouse, SUBSCRIPTION)
-                seconds = time.perf_counter() - started
-                sync["runs"].append({"max_sync_workers_per_subscription": workers, "seconds": round(seconds, 1),
-                                     "mb_per_s": round(sync["table_mb"] / seconds, 1)})
-                print(f"initial copy, {workers} sync workers: {seconds:.1f}s", flush=True)
-                if i < len(sync_workers) - 1:
-                    deploy.unsubscribe(warehouse, SUBSCRIPTION)
-        admin.execute("alter system reset max_sync_workers_per_subscription")
-        admin.execute("alter system reset wal_retrieve_retry_interval")
-        admin.execute("select pg_reload_conf()")
         sync["configured_workers"] = configured
     with connect(warehouse_dsn, "setup") as warehouse:
         warehouse.execute("vacuum analyze")
