@@ -4,6 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 CLI := $(VENV)/bin/cli-app
 ENV := set -a; . .pg/env; set +a;
+DEMO_PORT ?= 8000
+ANSWERS := open_orders top_dates pending_items top_customers
 
 .PHONY: help setup up down clean deploy demo test bench psql-source psql-warehouse docs
 
@@ -25,11 +27,16 @@ clean: ## Stop both clusters and delete their data
 deploy: setup up ## Apply migrations, object files and replication on both clusters
 	@$(CLI) deploy
 
-demo: deploy ## Bring everything up, start live traffic, show rows arriving and the health
+demo: deploy ## Bring everything up, start live traffic, show the health and the answers, serve the dashboard
 	@$(CLI) traffic tick --scale 5
 	@$(CLI) traffic start
 	@$(CLI) watch --seconds 16 --every 4
-	@$(CLI) status
+	@# The answers follow whatever the health says: a newcomer should see the numbers either way.
+	-@$(CLI) status
+	@for q in $(ANSWERS); do echo; echo "== cli-app --query $$q"; $(CLI) --query $$q || exit 1; done
+	@echo; echo "== cli-app --query open_orders --export"; $(CLI) --query open_orders --export
+	@echo; echo "== cli-app serve: Ctrl-C stops it; the clusters and the traffic keep running (make down stops them)"
+	@$(CLI) serve --port $(DEMO_PORT)
 
 test: setup ## Run the test suite against its own clusters (started and stopped here)
 	@scripts/test.sh

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # scripts/setup.sh: everything the project needs on a fresh machine, idempotent.
 #   - PostgreSQL 15 server and pg_cron (apt-get, when root; otherwise it says what to install)
+#   - Debian's chromium, which the dashboard's browser test drives through Playwright (so no
+#     browser download from outside the package registries is needed)
 #   - .venv built from the system Python 3.11 (readable by every user, unlike a pyenv under
 #     /root), with the project installed in editable mode.
 set -euo pipefail
@@ -11,6 +13,7 @@ python=${PYTHON:-/usr/bin/python3}
 need_apt=()
 [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || need_apt+=(postgresql-15)
 [ -f /usr/lib/postgresql/15/lib/pg_cron.so ] || need_apt+=(postgresql-15-cron)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x "$python" ] || need_apt+=(python3)
 "$python" -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then

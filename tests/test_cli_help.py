@@ -26,7 +26,8 @@ COMMANDS = list(all_commands())
 def test_the_walk_finds_every_verb():
     names = {" ".join(path[1:]) for path, _ in COMMANDS}
     assert names >= {"", "deploy", "generate", "traffic", "traffic start", "traffic stop", "traffic tick",
-                     "status", "watch", "list", "export-all", "refresh", "sql", "lineage", "monitor"}
+                     "status", "watch", "list", "export-all", "refresh", "sql", "lineage", "monitor",
+                     "serve", "catalog"}
 
 
 @pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p[1:]) or "cli-app")

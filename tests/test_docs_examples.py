@@ -48,6 +48,8 @@ SKIPS = [
      "test_cli_ops.py runs the same verbs' siblings (traffic tick)"),
     (r"^cli-app watch\b", "runs for 30 s by design; test_cli_ops.py watches for 1 s"),
     (r"^cli-app monitor\b", "opens pg_activity, a full-screen interactive program"),
+    (r"^cli-app serve\b", "serves until stopped, by design; tests/test_serve.py runs it as a process and "
+                          "drives it over HTTP and in a browser"),
     (r"^cli-app resync\b",
      "refuses unless the slot was lost, by design; tests/test_resync.py loses one and resyncs"),
 ]

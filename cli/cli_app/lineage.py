@@ -1,7 +1,18 @@
 """Which tables and columns an analytics object reads, from its definition (pg_get_viewdef)
-parsed with sqlglot, followed through views and materialized views down to base tables."""
+parsed with sqlglot, followed through views, materialized views and functions down to base
+tables.
+
+Each step carries only the columns its reader uses: a view's output columns that nobody above
+asks for do not make it "read" their sources. A function read in FROM (the deltas'
+clean.orders_changed_since) is a node of its own: PostgreSQL records no dependencies for a
+PL/pgSQL body, so its reads come from its own SQL. A body that runs `return query <select>` is
+parsed like a view; one that runs `return query execute <schema>.<name>_sql(...)` (this
+project's convention: the statement as text, to EXPLAIN it) is followed by rendering that text
+for the current snapshot and parsing it. Below a function, every column its statement uses is
+listed: which of them its caller's columns need cannot be traced back through the call."""
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 import psycopg
@@ -13,6 +24,9 @@ from sqlglot.optimizer.scope import traverse_scope
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table"}
+FOLLOWED = ("view", "materialized view", "function")
+RETURN_QUERY = re.compile(r"\breturn\s+query\s+(.*?);\s*end\b", re.I | re.S)
+EXECUTE_SQL = re.compile(r"^execute\s+(\w+)\.(\w+_sql)\s*\(", re.I)
 
 
 @dataclass
@@ -61,8 +75,38 @@ def catalog_schema(conn: psycopg.Connection, tables: set[tuple[str, str]]) -> di
     return schema
 
 
-def direct_reads(conn: psycopg.Connection, definition: str, default_schema: str) -> dict[str, set[str]]:
-    """schema.table -> columns read, for one view definition."""
+def function_name(table: exp.Table, default_schema: str) -> str | None:
+    """schema.name() of a set-returning function read in FROM, else None."""
+    if isinstance(table.this, exp.Func):
+        name = table.this.name if isinstance(table.this, exp.Anonymous) else table.this.sql_name().lower()
+        return f"{table.db or default_schema}.{name}()"
+    return None
+
+
+def output_selects(tree: exp.Expression) -> list[exp.Select]:
+    """The SELECTs whose projections are the statement's output: one, or every branch of a union."""
+    if isinstance(tree, exp.Union):
+        return output_selects(tree.left) + output_selects(tree.right)
+    if isinstance(tree, exp.Subquery):
+        return output_selects(tree.this)
+    return [tree] if isinstance(tree, exp.Select) else []
+
+
+def projection_of(column: exp.Column, select: exp.Select) -> int | None:
+    """The position of the output column `column` sits in, or None when it is used elsewhere
+    in `select` (a join, a filter, a grouping): then every output needs it."""
+    node = column
+    while node.parent is not None and node.parent is not select:
+        node = node.parent
+    if node.parent is select and node.arg_key == "expressions":
+        return select.expressions.index(node)
+    return None
+
+
+def direct_reads(conn: psycopg.Connection, definition: str, default_schema: str,
+                 wanted: set[str] | None = None) -> dict[str, set[str]]:
+    """schema.table (or schema.function()) -> columns read, for one view definition; with
+    `wanted`, only what producing those output columns takes (filters and joins included)."""
     tree = sqlglot.parse_one(definition, read="postgres")
     tables = {(t.db or default_schema, t.name) for t in tree.find_all(exp.Table) if t.name}
     try:
@@ -70,20 +114,84 @@ def direct_reads(conn: psycopg.Connection, definition: str, default_schema: str)
                        validate_qualify_columns=False, identify=False)
     except sqlglot.errors.SqlglotError:
         pass  # columns we cannot place are still listed per table below, as far as they are qualified
+    outputs = output_selects(tree)
+    positions = None
+    if wanted is not None and outputs:
+        names = [p.alias_or_name for p in outputs[0].expressions]
+        if "*" not in names:
+            positions = {i for i, n in enumerate(names) if n in wanted}
+
+    def key(source: exp.Table) -> str:
+        return function_name(source, default_schema) or f"{source.db or default_schema}.{source.name}"
+
     reads: dict[str, set[str]] = {}
     for scope in traverse_scope(tree):
         for column in scope.columns:
+            if positions is not None and scope.expression in outputs:
+                position = projection_of(column, scope.expression)
+                if position is not None and position not in positions:
+                    continue
             source = scope.sources.get(column.table)
             if isinstance(source, exp.Table):
-                reads.setdefault(f"{source.db or default_schema}.{source.name}", set()).add(column.name)
+                reads.setdefault(key(source), set()).add(column.name)
         for source in scope.sources.values():
             if isinstance(source, exp.Table):
-                reads.setdefault(f"{source.db or default_schema}.{source.name}", set())
+                reads.setdefault(key(source), set())
     return reads
+
+
+def function_reads(conn: psycopg.Connection, qualified: str) -> dict[str, set[str]]:
+    """What a function's own SQL reads (see the module's docstring): every column its statement
+    uses, since which of them the caller's columns need cannot be traced through the call."""
+    schema, name = qualified.removesuffix("()").split(".", 1)
+    bodies = conn.execute(
+        "select p.prosrc from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname = %s and p.proname = %s", [schema, name]).fetchall()
+    reads: dict[str, set[str]] = {}
+    for (body,) in bodies:
+        for statement in RETURN_QUERY.findall(body) or [body]:
+            text = statement.strip()
+            call = EXECUTE_SQL.match(text)
+            if call:
+                text = render_statement(conn, call.group(1), call.group(2))
+                if text is None:
+                    continue
+            try:
+                found = direct_reads(conn, text, schema)
+            except sqlglot.errors.SqlglotError:
+                continue
+            for table, cols in found.items():
+                reads.setdefault(table, set()).update(cols)
+    reads.pop(qualified, None)
+    return reads
+
+
+def render_statement(conn: psycopg.Connection, schema: str, name: str) -> str | None:
+    """The text a <name>_sql(...) function makes for the current snapshot, when every argument
+    is a snapshot (the deltas' statements), else None."""
+    row = conn.execute(
+        "select p.oid::regprocedure::text, p.proargtypes::regtype[]::text[]"
+        " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname = %s and p.proname = %s and p.prorettype = 'text'::regtype",
+        [schema, name]).fetchone()
+    if row is None or any(t != "pg_snapshot" for t in row[1]):
+        return None
+    arguments = ", ".join(["pg_current_snapshot()"] * len(row[1]))
+    with conn.transaction():
+        # Only a function this catalog names, with snapshots for arguments: no input reaches it.
+        return conn.execute(f"select {row[0].split('(')[0]}({arguments})").fetchone()[0]
 
 
 def lineage(conn: psycopg.Connection, name: str, columns: list[str] | None = None,
             seen: frozenset = frozenset()) -> Node | None:
+    """The tree of what `name` reads. `columns`: the ones its reader uses (None: all of them)."""
+    if name.endswith("()"):
+        node = Node(name, "function")
+        if name not in seen:
+            for table, cols in sorted(function_reads(conn, name).items()):
+                child = lineage(conn, table, sorted(cols), seen | {name})
+                node.reads.append(child or Node(table, "unknown", sorted(cols)))
+        return node
     found = resolve(conn, name)
     if found is None:
         return None
@@ -93,7 +201,8 @@ def lineage(conn: psycopg.Connection, name: str, columns: list[str] | None = Non
         return node
     definition = conn.execute("select pg_get_viewdef(%s::oid)", [oid]).fetchone()[0]
     schema = qualified.split(".")[0]
-    for table, cols in sorted(direct_reads(conn, definition, schema).items()):
+    wanted = set(columns) if columns else None
+    for table, cols in sorted(direct_reads(conn, definition, schema, wanted).items()):
         child = lineage(conn, table, sorted(cols), seen | {qualified})
         node.reads.append(child or Node(table, "unknown", sorted(cols)))
     return node
@@ -102,7 +211,7 @@ def lineage(conn: psycopg.Connection, name: str, columns: list[str] | None = Non
 def base_tables(node: Node) -> dict[str, set[str]]:
     """The tables at the leaves, with every column read from them."""
     if not node.reads:
-        return {node.name: set(node.columns)} if node.kind not in ("view", "materialized view") else {}
+        return {node.name: set(node.columns)} if node.kind not in FOLLOWED else {}
     found: dict[str, set[str]] = {}
     for child in node.reads:
         for table, cols in base_tables(child).items():

@@ -18,7 +18,7 @@ COMMANDS = {
     "watch": "pipeline:watch", "status": "status:status", "refresh": "refresh:refresh",
     "repair": "repair:repair", "resync": "resync:resync", "sync-schema": "sync_schema:sync_schema",
     "list": "queries:list_queries", "export-all": "queries:export_all", "sql": "sql:sql",
-    "lineage": "lineage:lineage", "monitor": "monitor:monitor",
+    "lineage": "lineage:lineage", "monitor": "monitor:monitor", "serve": "serve:serve", "catalog": "serve:catalog",
 }
 
 

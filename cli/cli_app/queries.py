@@ -8,7 +8,9 @@ A query takes parameters as psycopg named placeholders, %(limit)s, so values are
 the driver, never pasted into the SQL (a literal % is then written %%). A header line
 `-- param limit=10: how many rows` gives a parameter a default and a description; the default
 `null` makes it an optional filter, bound as NULL when not given, so the query reads
-`(%(status)s::text is null or status = %(status)s)`."""
+`(%(status)s::text is null or status = %(status)s)`. `-- param limit=3 max=1000: ...` gives an
+upper bound too: the parameter is then a whole number from 1 to that maximum, and a larger one
+is refused, never quietly cut (the API publishes it)."""
 
 import difflib
 import os
@@ -22,7 +24,7 @@ BUILTIN_DIR = Path(__file__).parent / "queries"
 ENV_DIRS = "ELT_QUERIES_DIR"
 
 PLACEHOLDER = re.compile(r"(?<!%)%\((\w+)\)s")
-PARAM_LINE = re.compile(r"^param\s+(\w+)\s*(?:=\s*([^:]*?))?\s*(?::\s*(.*))?$")
+PARAM_LINE = re.compile(r"^param\s+(\w+)\s*(?:=\s*([^:]*?))?\s*(?:\bmax\s*=\s*(\d+))?\s*(?::\s*(.*))?$")
 
 
 # The default that makes a parameter an optional filter: bound as SQL NULL when not given.
@@ -34,6 +36,21 @@ class Param:
     name: str
     default: str | None = None
     description: str = ""
+    maximum: int | None = None
+
+    def check(self, query: str, value: str) -> str:
+        """The value, when it is within the declared maximum (if any); else a clear refusal."""
+        if self.maximum is None:
+            return value
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None
+        if number is None or not 1 <= number <= self.maximum:
+            raise click.ClickException(
+                f"query {query}: {self.name} must be a whole number from 1 to {self.maximum} "
+                f"(the maximum the query declares), not {value!r}")
+        return str(number)
 
     @property
     def optional(self) -> bool:
@@ -61,8 +78,9 @@ class NamedQuery:
             comment = stripped[2:].strip()
             match = PARAM_LINE.match(comment)
             if match:
-                pname, default, doc = match.groups()
-                declared[pname] = Param(pname, default if default else None, doc or "")
+                pname, default, maximum, doc = match.groups()
+                declared[pname] = Param(pname, default if default else None, doc or "",
+                                        int(maximum) if maximum else None)
             elif comment:
                 description.append(comment)
         params = {p: declared.get(p, Param(p)) for p in dict.fromkeys(PLACEHOLDER.findall(text))}
@@ -84,7 +102,7 @@ class NamedQuery:
         bound = {}
         for name, param in self.params.items():
             if name in given:
-                bound[name] = given[name]
+                bound[name] = param.check(self.name, given[name])
             elif param.optional:
                 bound[name] = None
             elif param.default is not None:

@@ -17,7 +17,9 @@ def lineage(name, as_json):
 
     NAME is a view or materialized view (analytics.NAME unless schema-qualified).
     Its definition (pg_get_viewdef) is parsed with sqlglot, and every view it
-    reads is followed in turn.
+    reads is followed in turn, carrying only the columns each step uses. A
+    function read in FROM (the deltas' changes since a watermark) is named and
+    followed through its own SQL down to the staging tables it reads.
 
     Example: cli-app lineage open_orders
     """
@@ -42,4 +44,4 @@ def lineage(name, as_json):
     if tree.reads:
         click.echo("\nbase tables:")
         for table, cols in sorted(bases.items()):
-            click.echo(f"  {table}: {', '.join(sorted(cols))}")
+            click.echo(f"  {table}: {', '.join(sorted(cols))}" if cols else f"  {table}")
