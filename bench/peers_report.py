@@ -360,7 +360,10 @@ def section(runs: dict[str, dict]) -> str:
            "Time: at 100k orders the whole benchmark took 5 min (30 s phases, four peers); at 1M orders expect "
            "about 9 min in a full `make bench` (30 s phases, three peers) and 12 min alone (1 min phases): the "
            "two initial copies (~35 s each), the batch job's first pull of every row (~30 s) and one dbt run per "
-           "phase (~10 s) are what grow.", ""]
+           "phase (~10 s) are what grow. A full `make bench` (no BENCH) runs the phases for 30 s, the sustained "
+           "benchmark at 100 and 500 tx/s for 1 min each, the serve benchmark 10 s per endpoint, and skips the "
+           "analytics benchmark (`BENCH_SKIP=analytics` by default): about 20 minutes at 1M orders by the "
+           "estimates in the branch's report.", ""]
     for scale, data in runs.items():
         m = data["machine"]
         t = data.get("timings_s", {})
