@@ -362,8 +362,8 @@ def section(runs: dict[str, dict]) -> str:
            "two initial copies (~35 s each), the batch job's first pull of every row (~30 s) and one dbt run per "
            "phase (~10 s) are what grow. A full `make bench` (no BENCH) runs the phases for 30 s, the sustained "
            "benchmark at 100 and 500 tx/s for 1 min each, the serve benchmark 10 s per endpoint, and skips the "
-           "analytics benchmark (`BENCH_SKIP=analytics` by default): about 20 minutes at 1M orders by the "
-           "estimates in the branch's report.", ""]
+           "analytics benchmark (`BENCH_SKIP=analytics` by default): about 20 minutes at 1M orders, estimated "
+           "from runs at 100k and 200k, not yet measured.", ""]
     for scale, data in runs.items():
         m = data["machine"]
         t = data.get("timings_s", {})
