@@ -41,7 +41,7 @@ demo: deploy ## Bring everything up, start live traffic, show the health and the
 test: setup ## Run the test suite against its own clusters (started and stopped here)
 	@scripts/test.sh
 
-bench: setup ## Run the benchmarks (BENCH=sustained ARGS="--minutes 1": one, with options); see bench/README.md
+bench: setup ## Run the benchmarks (SCALE=1m|10m orders; BENCH=peers ARGS="--minutes 1": one, with options); see bench/README.md
 	@scripts/bench.sh $(ARGS)
 
 docs: setup ## Regenerate the CLI reference in README.md from the code

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "cli"))
 from benchlib import wait_synced  # noqa: E402
 from cli_app import deploy, generate  # noqa: E402
 
-PG_DIR = REPO / ".pg-bench"
+PG_DIR = Path(os.environ.get("ELT_BENCH_PG_DIR", REPO / ".pg-bench"))
 SOURCE_PORT = int(os.environ.get("ELT_BENCH_SOURCE_PORT", 55454))
 WAREHOUSE_PORT = int(os.environ.get("ELT_BENCH_WAREHOUSE_PORT", 55455))
 ENV = {**os.environ, "ELT_PG_DIR": str(PG_DIR), "SOURCE_PORT": str(SOURCE_PORT),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/export_bench.py: `cli-app sql ... --export` against `psql -c "\\copy (...) to ..."`,
+"""bench/export_bench.py: `cli-app sql ... --export` against `psql -c "\\copy (...) to ..."` and pandas,
 same query, same run, on the warehouse of the bench clusters. Not a test: run by hand.
 
     ELT_PG_DIR=$PWD/.pg-bench SOURCE_PORT=55474 WAREHOUSE_PORT=55475 scripts/pg.sh up
@@ -57,19 +57,20 @@ def measure(argv: list[str], env: dict) -> tuple[float, int]:
     return seconds, rss
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--table", default="operations.order_items")
-    args = parser.parse_args()
+PANDAS = """
+import sys
+import pandas
+import psycopg
+import sqlalchemy
+engine = sqlalchemy.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(sys.argv[1]))
+pandas.read_sql(sys.argv[2], engine).to_csv(sys.argv[3], index=False)
+"""
 
-    settings = config.load()
-    dsn = settings.warehouse_dsn
-    if not dsn:
-        raise SystemExit("no WAREHOUSE_DSN: set ELT_PG_DIR=$PWD/.pg-bench (see the docstring)")
-    wait_for_initial_copy(dsn)
-    with psycopg.connect(dsn) as conn:
-        total = conn.execute(f"select count(*) from {args.table}").fetchone()[0]
+
+def compare(dsn: str, table: str, sizes: list[int], repeat: int) -> dict:
+    """Each tool on `select * from table [limit N]` for each size N, interleaved, median of
+    `repeat` runs: cli-app (csv and json), psql \\copy, and pandas read_sql + to_csv when pandas
+    is installed (the `peers` extra)."""
     # The export path against psql's, on a replicated table: readers are elt_analyst, who may not
     # read operations.*, so the CLI reads as the same role psql does here.
     env = {**os.environ, "WAREHOUSE_DSN": dsn, "ELT_ANALYST_DSN": dsn}
@@ -78,11 +79,13 @@ def main() -> int:
     if "password" in params:
         env["PGPASSWORD"] = params.pop("password")
     psql_dsn = psycopg.conninfo.make_conninfo(**params)
-    sizes = sorted({min(100_000, total), total})
+    has_pandas = subprocess.run([sys.executable, "-c", "import pandas, sqlalchemy"], capture_output=True).returncode == 0
+    with psycopg.connect(dsn) as conn:
+        total = conn.execute(f"select count(*) from {table}").fetchone()[0]
     runs = []
     with tempfile.TemporaryDirectory(dir=REPO / "bench" / "results") as tmp:
-        for rows in sizes:
-            query = f"select * from {args.table}" + (f" limit {rows}" if rows < total else "")
+        for rows in sorted({min(size, total) for size in sizes}):
+            query = f"select * from {table}" + (f" limit {rows}" if rows < total else "")
             tools = {
                 "cli-app sql --export (csv, COPY)": [CLI_APP, "sql", query, "--export", "--output-dir", tmp],
                 "cli-app sql --export --format json": [CLI_APP, "sql", query, "--export", "--format", "json",
@@ -90,8 +93,10 @@ def main() -> int:
                 "psql \\copy (csv)": ["psql", psql_dsn, "-X", "-q", "-c",
                                       f"\\copy ({query}) to '{tmp}/psql.csv' with (format csv, header)"],
             }
+            if has_pandas:
+                tools["pandas read_sql + to_csv"] = [sys.executable, "-c", PANDAS, psql_dsn, query, f"{tmp}/pandas.csv"]
             samples: dict[str, list[tuple[float, int]]] = {name: [] for name in tools}
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 for name, argv in tools.items():  # interleaved, so drift hits every tool alike
                     samples[name].append(measure(argv, env))
                     for f in Path(tmp).iterdir():
@@ -103,22 +108,41 @@ def main() -> int:
                              "rows_per_second": round(rows / seconds), "max_rss_mb": round(rss / 1024, 1),
                              "samples": [{"seconds": round(s, 3), "max_rss_kb": r} for s, r in values]})
                 print(f"{rows:>9} rows  {name:<36} {seconds:7.2f}s  {rows / seconds:>10,.0f} rows/s  "
-                      f"{rss / 1024:7.1f} MB max RSS")
-        baseline = statistics.median(measure([CLI_APP, "sql", "select 1", "--output", f"{tmp}/one.csv"], env)[1]
-                                     for _ in range(args.repeat))
-    report = {
-        "benchmark": "export: cli-app vs psql \\copy",
+                      f"{rss / 1024:7.1f} MB max RSS", flush=True)
+        baseline = statistics.median(measure([CLI_APP, "sql", "select 1", "--output", f"{tmp}/one.csv", "--force"], env)[1]
+                                     for _ in range(repeat))
+        startup = statistics.median(measure([CLI_APP, "--help"], env)[0] for _ in range(repeat))
+    return {
+        "benchmark": "export: cli-app vs psql \\copy and pandas",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "postgres": psycopg.connect(dsn).info.server_version},
-        "query": f"select * from {args.table} [limit N]",
-        "repeat": args.repeat,
+        "query": f"select * from {table} [limit N]",
+        "repeat": repeat,
         "cli_app_baseline_rss_mb": round(baseline / 1024, 1),
+        "cli_app_help_s": round(startup, 3),
         "runs": runs,
     }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--table", default="operations.order_items")
+    args = parser.parse_args()
+
+    settings = config.load()
+    dsn = settings.warehouse_dsn
+    if not dsn:
+        print("export_bench: no WAREHOUSE_DSN (see the docstring); bench/peers_bench.py measures the export"
+              " on its own clusters")
+        return 0
+    wait_for_initial_copy(dsn)
+    report = compare(dsn, args.table, [100_000, 10**12], args.repeat)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"cli-app baseline (select 1): {baseline / 1024:.1f} MB max RSS; results in {RESULTS.relative_to(REPO)}")
+    print(f"cli-app baseline (select 1): {report['cli_app_baseline_rss_mb']} MB max RSS; results in"
+          f" {RESULTS.relative_to(REPO)}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Replication benchmarks, on a cluster pair of their own (.pg-bench, ports 55482/55483).
+"""Replication benchmarks, on a cluster pair of their own (.pg-bench, ports 55482/55483, or
+ELT_BENCH_*: see benchlib).
 
 1. Lag from a source commit to its row in warehouse staging, over a few hundred small
    commits (one order each), polled from the warehouse.
@@ -17,13 +18,13 @@ import time
 
 import psycopg
 
-from benchlib import REPO, clusters, fresh, replication_password
+from benchlib import REPO, SOURCE_PORT, WAREHOUSE_PORT, clusters, fresh, replication_password
 from cli_app import deploy
 from cli_app.generate import load_history
 
 
 def setup_pair(name):
-    src, wh = fresh(55482, f"{name}_src"), fresh(55483, f"{name}_wh")
+    src, wh = fresh(SOURCE_PORT, f"{name}_src"), fresh(WAREHOUSE_PORT, f"{name}_wh")
     password = replication_password()
     deploy.migrate(src, "source")
     deploy.migrate(wh, "warehouse")

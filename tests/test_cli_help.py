@@ -15,8 +15,9 @@ from conftest import REPO
 def all_commands(command=cli, path=("cli-app",)):
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
-            yield from all_commands(sub, path + (name,))
+        # Through Click's API, not .commands: the root group imports its subcommands on demand.
+        for name in sorted(command.list_commands(None)):
+            yield from all_commands(command.get_command(None, name), path + (name,))
 
 
 COMMANDS = list(all_commands())

@@ -120,3 +120,20 @@ def test_export_all_records_a_failed_query_in_the_manifest(run_cli, queries_dir,
     files = json.loads((tmp_path / manifest_name).read_text())["files"]
     assert files[0]["query"] == "broken" and "division by zero" in files[0]["error"] and "file" not in files[0]
     assert files[1]["query"] == "numbers" and files[1]["rows"] == 3
+
+
+def test_a_copy_export_has_every_row_and_one_that_fails_midway_leaves_no_file(invoke, tmp_path):
+    # Enough rows that libpq buffers many at a time, so export.copy_out takes the end itself.
+    whole = tmp_path / "whole.csv"
+    done = invoke("sql", "select i, md5(i::text) as h from generate_series(1, 50000) as i", "--output", str(whole))
+    assert done.exit_code == 0, done.output
+    assert "wrote 50000 row(s)" in done.output
+    lines = whole.read_text().splitlines()
+    assert len(lines) == 50001 and lines[0] == "i,h" and lines[-1].startswith("50000,")
+    broken = tmp_path / "broken.csv"
+    failed = invoke("sql", "select 1 / (i - 40000) as n from generate_series(1, 50000) as i", "--output", str(broken))
+    assert failed.exit_code == 1 and "division by zero" in failed.output
+    assert names(tmp_path) == ["whole.csv"]
+    # The connection is usable after it: the next export in the same process works.
+    again = invoke("sql", "select 1 as one", "--output", str(tmp_path / "again.csv"))
+    assert again.exit_code == 0, again.output

@@ -175,9 +175,44 @@ def write_csv(conn: psycopg.Connection, sql_text: str, params, out: BinaryIO) ->
     statement = f"copy ({query_body(sql_text)}) to stdout with (format csv, header)"
     with conn.cursor() as cur:
         with cur.copy(statement, params) as copy:
-            for block in copy:
-                out.write(block)
-        return cur.rowcount
+            rows = copy_out(copy, out)
+        return cur.rowcount if rows is None else rows
+
+
+def copy_out(copy: psycopg.Copy, out: BinaryIO) -> int | None:
+    """Write the data of a COPY TO as it arrives; returns the rows copied when it counted them.
+
+    psycopg's own loop (`for block in copy`) waits through a generator for every row, about 2 us
+    each: 2 s of CPU per 1M rows, most of what made the export 0.6x of psql's speed. Here the rows
+    libpq has already received are taken in a plain loop, and psycopg waits (interruptibly, as
+    before) only when none is buffered. When this loop takes the end of the COPY itself, it
+    collects the final result as psycopg would: the row count, or the error of a query that
+    failed midway."""
+    if not hasattr(copy, "_finished"):  # a psycopg whose Copy works otherwise: its own loop
+        for block in copy:
+            out.write(block)
+        return None
+    pgconn = copy.connection.pgconn
+    take, write = pgconn.get_copy_data, out.write
+    while True:
+        nbytes, data = take(1)
+        if nbytes > 0:
+            write(data)
+        elif nbytes == 0:
+            block = copy.read()
+            if not block:
+                return None
+            write(block)
+        else:
+            break
+    copy._finished = True  # the end is taken: psycopg must not read past it on exit
+    results = []
+    while (result := pgconn.get_result()) is not None:  # every one, or the connection stays busy
+        results.append(result)
+    for result in results:
+        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            raise psycopg.errors.error_from_result(result, encoding=copy.connection.info.encoding)
+    return results[-1].command_tuples if results else None
 
 
 def write_json(conn: psycopg.Connection, sql_text: str, params, out: BinaryIO) -> int:

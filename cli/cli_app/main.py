@@ -1,5 +1,6 @@
 """cli-app: one Click group, subcommands named as verbs (cli_app/commands/<verb>.py)."""
 
+import importlib
 import os
 import signal
 import sys
@@ -8,12 +9,33 @@ import click
 import psycopg
 
 from cli_app import deploy as deployment
-from cli_app.commands import (lineage, monitor, pipeline, queries, refresh, repair, resync, serve, sql, status,
-                              sync_schema)
-from cli_app.options import group, output_options, param_option, timeout_option
+from cli_app.options import Group, output_options, param_option, timeout_option
+
+# Each subcommand and where it lives, imported only when it runs (or --help lists it): an export
+# must not pay for the modules of status, deploy or monitor at every start.
+COMMANDS = {
+    "deploy": "pipeline:deploy", "generate": "pipeline:generate", "traffic": "pipeline:traffic",
+    "watch": "pipeline:watch", "status": "status:status", "refresh": "refresh:refresh",
+    "repair": "repair:repair", "resync": "resync:resync", "sync-schema": "sync_schema:sync_schema",
+    "list": "queries:list_queries", "export-all": "queries:export_all", "sql": "sql:sql",
+    "lineage": "lineage:lineage", "monitor": "monitor:monitor", "serve": "serve:serve", "catalog": "serve:catalog",
+}
 
 
-@group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(Group):
+    """The root group: its subcommands come from COMMANDS, each module imported on first use."""
+
+    def list_commands(self, ctx):
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in COMMANDS:
+            module, attr = COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(f"cli_app.commands.{module}"), attr), name)
+        return self.commands.get(name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--query", "query_name", metavar="NAME",
               help="Run the named query NAME (see `cli-app list`) and print or export its result.")
 @output_options
@@ -52,14 +74,9 @@ def cli(ctx, query_name, export_flag, output_dir, output, fmt, force, params, ti
             raise click.UsageError("these options need --query NAME")
         click.echo(ctx.get_help())
         ctx.exit(0)
+    from cli_app.commands import queries
     queries.run_named(query_name, params, export_flag, output_dir, output, fmt, timeout, queries_dirs, force,
                       as_of=as_of)
-
-
-for verb in (pipeline.deploy, pipeline.generate, pipeline.traffic, pipeline.watch, status.status,
-             refresh.refresh, repair.repair, resync.resync, sync_schema.sync_schema, queries.list_queries,
-             queries.export_all, sql.sql, lineage.lineage, monitor.monitor, serve.serve, serve.catalog):
-    cli.add_command(verb)
 
 
 def _terminate(signum, frame):
