@@ -29,7 +29,7 @@ begin
         orders_then as (
             select n.customer_key, n.order_date
             from orders_now as n
-            where n.order_id <> all(array(select f.key from order_firsts as f))
+            where not exists (select from order_firsts as f where f.key = n.order_id)
             union all
             select (f.image).customer_key, (f.image).order_date from order_firsts as f where f.existed
         ),

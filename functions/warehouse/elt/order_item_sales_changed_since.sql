@@ -20,7 +20,8 @@ language sql immutable as $fn$
             select i.order_item_id, i.order_id, i.product_id, i.quantity, i.amount
             from analytics.fct_order_item as i
             where i.order_id = any(array(select f.key from order_firsts as f))
-              and i.order_item_id <> all(array(select f.key from item_firsts as f))
+              -- Anti-joined, not "<> all(array)", which compares every row with every key.
+              and not exists (select from item_firsts as f where f.key = i.order_item_id)
         ),
         items_now as materialized (
             select (f.image_now).order_item_id, (f.image_now).order_id, (f.image_now).product_id,
@@ -44,7 +45,7 @@ language sql immutable as $fn$
             where o.order_id = any(array(select n.order_id from items_now as n
                                          union
                                          select t.order_id from items_then as t))
-              and o.order_id <> all(array(select f.key from order_firsts as f))
+              and not exists (select from order_firsts as f where f.key = o.order_id)
         ),
         orders_now as (
             select (f.image_now).order_id, (f.image_now).order_date, (f.image_now).status
