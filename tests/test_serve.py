@@ -149,6 +149,10 @@ def test_the_filters_of_the_query_files_are_the_apis_too(api, env, pair):
     assert served["rows"] == cli_json(env, "--query", "open_orders", "--param", f"status={status}",
                                       "--param", f"delivery_from={day}", "--param", f"delivery_to={day}")
     assert [(r["delivery_date"], r["status"]) for r in served["rows"]] == [(day.isoformat(), status)]
+    # A day is YYYY-MM-DD: a number (which pydantic would read as a Unix time) is refused.
+    for wrong in ("0.0", "1700000000", "24/11/2026"):
+        refused = api.get("/analytics/orders", params={"delivery_from": wrong})
+        assert refused.status_code == 422 and "YYYY-MM-DD" in refused.text, (wrong, refused.text)
     product = api.get("/analytics/orders/product").json()["rows"][0]
     assert api.get("/analytics/orders/product", params={"product_id": product["product_id"]}).json()["rows"] == [product]
 

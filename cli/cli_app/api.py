@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import click
 import psycopg
@@ -38,10 +38,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.concurrency import run_in_threadpool
 
 from cli_app import config, health, queries, upkeep
+
+
+def _iso_day(value: Any) -> Any:
+    """A day in a query is written YYYY-MM-DD: pydantic alone would also take `0.0` (a Unix time)
+    and answer for 1970-01-01, which nobody asked for."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+# A calendar day in a query string, only as YYYY-MM-DD.
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 log = logging.getLogger("cli_app.api")
 
@@ -312,8 +324,8 @@ def create_app(options: ServeOptions) -> FastAPI:
              summary="Open orders per delivery date and status")
     async def open_orders(
             status: OrderStatus = Query("open", description="`open` (every status but COMPLETED) or one of them."),
-            delivery_from: date | None = Query(None, description="Only delivery dates from this day on."),
-            delivery_to: date | None = Query(None, description="Only delivery dates up to this day.")):
+            delivery_from: IsoDay | None = Query(None, description="Only delivery dates from this day on."),
+            delivery_to: IsoDay | None = Query(None, description="Only delivery dates up to this day.")):
         filters = {k: v.isoformat() for k, v in (("delivery_from", delivery_from), ("delivery_to", delivery_to)) if v}
         if status != "open":
             filters["status"] = status
