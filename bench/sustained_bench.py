@@ -59,7 +59,9 @@ METRICS = {
     "anomaly_flags_today": None,
 }
 SUBSCRIPTION = "bench_sustained"
-JOB = "maintain-aggregates"
+# The production jobs: the answers folded every 0.1 s, the star tables and metrics every second.
+JOB = "maintain-answers"
+METRICS_JOB = "maintain-metrics"
 MARKER_CUSTOMER = 0
 RESULTS = REPO / "bench" / "results" / "sustained.json"
 PLOT = REPO / "bench" / "sustained.png"
@@ -423,7 +425,7 @@ def start_maintenance(warehouse, warehouse_dsn, deploy_jobs, stop) -> dict:
     """The deploy's pg_cron jobs back, with the production job among them, or, if pg_cron does not
     run it here, the same call once a minute from a background connection."""
     jobs = {name: (schedule, cmd) for name, schedule, cmd in deploy_jobs}
-    info = {"command": jobs[JOB][1] if JOB in jobs else "call elt.maintain()",
+    info = {"command": jobs[JOB][1] if JOB in jobs else "call elt.maintain(layer => 'answers')",
             "scheduled_by": "the deploy" if JOB in jobs else "the bench"}
     jobs.setdefault(JOB, ("* * * * *", info["command"]))
     if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
@@ -498,7 +500,18 @@ def main() -> None:
     parser.add_argument("--metric-recompute-every", type=float, default=120,
                         help="seconds between the starts of two rounds of the metrics' recomputes from the facts")
     parser.add_argument("--big", action="store_true", help="10M orders, 500 tx/s only")
+    # The star tables' first build reads the whole log: about 3.5 minutes at 1M orders, about 40
+    # at 10M. Without it the metrics are neither built nor maintained, and the answers alone run.
+    parser.add_argument("--without-metrics", action="store_true",
+                        help="no star tables and no metrics: the four answers only (for 10M orders)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the pair loaded and subscribed at the end, for --reuse")
+    parser.add_argument("--reuse", action="store_true",
+                        help="start from a pair a --keep run left with as many orders: deploy, re-anchor, run")
+    parser.add_argument("--prepare-only", action="store_true", help="load and sync the pair, keep it, stop")
     args = parser.parse_args()
+    if args.prepare_only:
+        args.keep = True
     if args.big:
         args.orders, args.rates = 10_000_000, "500"
     rates = [int(r) for r in args.rates.split(",")]
@@ -516,11 +529,16 @@ def main() -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     with benchlib.clusters():
         try:
-            source_dsn, warehouse_dsn = prepare(args.orders, results)
+            source_dsn, warehouse_dsn = prepare(args.orders, results, metrics=not args.without_metrics,
+                                                reuse=args.reuse)
+            if args.prepare_only:
+                print(f"the pair is loaded and kept: run again with --reuse --orders {args.orders}")
+                return
             with psycopg.connect(source_dsn, autocommit=True) as source, \
                     psycopg.connect(warehouse_dsn, autocommit=True) as warehouse:
-                results["maintenance"] = start_maintenance(warehouse, warehouse_dsn, results.get("deploy_jobs", []),
-                                                           stop_maintenance)
+                jobs = [j for j in results.get("deploy_jobs", [])
+                        if not (args.without_metrics and j[0] == METRICS_JOB)]
+                results["maintenance"] = start_maintenance(warehouse, warehouse_dsn, jobs, stop_maintenance)
                 print("maintenance:", json.dumps(results["maintenance"]), flush=True)
                 marker_day = date(1970, 1, 1)
                 for rate, duration in zip(rates, minutes):
@@ -545,18 +563,37 @@ def main() -> None:
                 stop_maintenance.set()
                 results["fold_vs_rebuild"] = fold_versus_rebuild(source, warehouse, args.orders)
                 print("fold vs rebuild:", json.dumps(results["fold_vs_rebuild"]), flush=True)
-                teardown(source, warehouse)
+                teardown(source, warehouse, keep=args.keep)
         finally:
             stop_maintenance.set()
-            RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
-            print(f"wrote {RESULTS}")
+            if not args.prepare_only:
+                RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
+                print(f"wrote {RESULTS}")
     if results["rates"]:
         plot(results)
 
 
-def prepare(orders: int, results: dict) -> tuple[str, str]:
-    """Fresh databases, history loaded, subscribed, synced, analysed and rebuilt."""
+def reusable(orders: int) -> bool:
+    """Whether a --keep run left the pair subscribed with this many orders."""
+    try:
+        with psycopg.connect(dsn(WAREHOUSE_PORT, "warehouse"), autocommit=True) as wh, \
+                psycopg.connect(dsn(SOURCE_PORT, "sustained"), autocommit=True) as src:
+            subscribed = wh.execute("select 1 from pg_subscription where subname = %s", [SUBSCRIPTION]).fetchone()
+            have = src.execute("select count(*) from operations.orders where customer_id <> %s",
+                               [MARKER_CUSTOMER]).fetchone()[0]
+    except psycopg.Error:
+        return False
+    return bool(subscribed) and have == orders
+
+
+def prepare(orders: int, results: dict, metrics: bool = True, reuse: bool = False) -> tuple[str, str]:
+    """Fresh databases, history loaded, subscribed, synced, analysed and rebuilt; or, with reuse
+    and a pair a --keep run left, that pair with today's objects deployed and re-anchored."""
     password = benchlib.replication_password()
+    if reuse and reusable(orders):
+        return prepare_reused(orders, results, metrics, password)
+    if reuse:
+        print(f"no kept pair with {orders} orders: loading one", flush=True)
     with psycopg.connect(dsn(WAREHOUSE_PORT, "postgres"), autocommit=True) as conn:
         if conn.execute("select 1 from pg_database where datname = 'warehouse'").fetchone():
             with psycopg.connect(dsn(WAREHOUSE_PORT, "warehouse"), autocommit=True) as old:
@@ -596,6 +633,8 @@ def prepare(orders: int, results: dict) -> tuple[str, str]:
         warehouse.execute(rebuild)
         results["rebuild"] = {"command": rebuild, "seconds": round(time.perf_counter() - started, 2)}
         print(f"initial copy {results['initial_copy_s']}s, {rebuild} {results['rebuild']['seconds']}s", flush=True)
+        if not metrics:
+            return source_dsn, warehouse_dsn
         # The star tables' first advance reads the whole log (minutes at 1M orders): done here,
         # as a deploy on a warehouse with history would, so the traffic meets their steady state.
         started = time.perf_counter()
@@ -612,9 +651,43 @@ def prepare(orders: int, results: dict) -> tuple[str, str]:
     return source_dsn, warehouse_dsn
 
 
+def prepare_reused(orders: int, results: dict, metrics: bool, password: str) -> tuple[str, str]:
+    """The kept pair: objects deployed again (the SQL under test), jobs held back, caught up,
+    re-anchored; the star tables advanced when the metrics run."""
+    source_dsn, warehouse_dsn = dsn(SOURCE_PORT, "sustained"), dsn(WAREHOUSE_PORT, "warehouse")
+    results["reused_pair"] = True
+    deploy.migrate(source_dsn, "source")
+    deploy.migrate(warehouse_dsn, "warehouse")
+    with psycopg.connect(source_dsn, autocommit=True) as source, \
+            psycopg.connect(warehouse_dsn, autocommit=True) as warehouse:
+        deploy.apply_objects(source, "source")
+        deploy.publish(source, password)
+        deploy.apply_objects(warehouse, "warehouse")
+        if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
+            warehouse.execute("call elt.schedule_maintenance(true)")
+            results["deploy_jobs"] = warehouse.execute(
+                "select jobname, schedule, command from cron.job order by jobname").fetchall()
+            warehouse.execute("select cron.unschedule(jobid) from cron.job")
+        warehouse.execute("select pg_terminate_backend(pid) from pg_stat_activity"
+                          " where query like 'call elt.maintain%' and pid <> pg_backend_pid()")
+        source.execute((REPO / "bench" / "sustained_mix.sql").read_text())
+        generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0])
+        if metrics:
+            started = time.perf_counter()
+            warehouse.execute("call elt.advance_star()")
+            results["star_advance_s"] = round(time.perf_counter() - started, 1)
+        warehouse.execute("vacuum analyze")
+        started = time.perf_counter()
+        warehouse.execute("call elt.rebuild_all()")
+        results["rebuild"] = {"command": "call elt.rebuild_all()", "seconds": round(time.perf_counter() - started, 2)}
+        print(f"reused the kept pair of {orders} orders; rebuild_all {results['rebuild']['seconds']}s", flush=True)
+    return source_dsn, warehouse_dsn
+
+
 def fold_versus_rebuild(source, warehouse, orders: int, fraction: float = 0.001) -> dict:
     """With the maintenance stopped: 0.1% of the orders change status at the source, and once
-    they are applied one fold takes them in; then a rebuild of every aggregate, on the same data."""
+    they are applied one fold of the answers' aggregates takes them in; then a rebuild of the same
+    aggregates, on the same data, and a rebuild of every aggregate (the metrics' too)."""
     warehouse.execute("select cron.unschedule(jobid) from cron.job")
     warehouse.execute("select pg_terminate_backend(pid) from pg_stat_activity"
                       " where query like 'call elt.maintain%' and pid <> pg_backend_pid()")
@@ -626,24 +699,38 @@ def fold_versus_rebuild(source, warehouse, orders: int, fraction: float = 0.001)
                    " where customer_id <> %s order by random() limit %s)", [MARKER_CUSTOMER, changed])
     generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0])
     pending = warehouse.execute("select max(changes_pending) from analytics.freshness").fetchone()[0]
-    started = time.perf_counter()
-    warehouse.execute("call elt.fold()")
-    fold_s = time.perf_counter() - started
+    answers = warehouse.execute("select elt.aggregates_in('answers')").fetchone()[0]
+
+    def in_the_layers_transaction(statement: str) -> float:
+        # As elt.maintain's round: the layer's lock before the snapshot, then the work.
+        warehouse.execute("begin isolation level repeatable read")
+        warehouse.execute("lock table elt.answers_maintenance_lock in share row exclusive mode")
+        started = time.perf_counter()
+        warehouse.execute(statement, [answers])
+        warehouse.execute("commit")
+        return time.perf_counter() - started
+
+    fold_s = in_the_layers_transaction("select elt.fold_aggregates(%s)")
+    rebuild_s = in_the_layers_transaction("select elt.rebuild_aggregate(n) from unnest(%s::text[]) as n")
     started = time.perf_counter()
     warehouse.execute("call elt.rebuild_all()")
-    rebuild_s = time.perf_counter() - started
-    return {"orders_changed": changed, "changes_pending": pending, "fold_s": round(fold_s, 3),
-            "rebuild_all_s": round(rebuild_s, 3), "rebuild_over_fold": round(rebuild_s / fold_s, 1),
+    rebuild_all_s = time.perf_counter() - started
+    return {"orders_changed": changed, "changes_pending": pending, "aggregates": answers,
+            "fold_s": round(fold_s, 3), "rebuild_s": round(rebuild_s, 3),
+            "rebuild_over_fold": round(rebuild_s / fold_s, 1), "rebuild_all_s": round(rebuild_all_s, 3),
             "rebuilt_rows_written": warehouse.execute(
                 "select sum(rows_written)::bigint from (select rows_written from elt.rebuild_log"
-                " order by rebuild_id desc limit (select count(*) from elt.aggregate)) as r").fetchone()[0]}
+                " where aggregate = any(%s) order by rebuild_id desc limit %s) as r",
+                [answers, len(answers)]).fetchone()[0]}
 
 
-def teardown(source, warehouse) -> None:
-    """No job and no slot left behind on the bench clusters; the data stays for a look."""
+def teardown(source, warehouse, keep: bool = False) -> None:
+    """No job and no slot left behind on the bench clusters (unless keep, for --reuse); the data
+    stays for a look."""
     if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
         warehouse.execute("select cron.unschedule(jobid) from cron.job")
-    deploy.unsubscribe(warehouse, SUBSCRIPTION)
+    if not keep:
+        deploy.unsubscribe(warehouse, SUBSCRIPTION)
     source.execute("delete from operations.orders where customer_id = %s", [MARKER_CUSTOMER])
 
 

@@ -224,7 +224,7 @@ def test_the_example_runs(example, documented_pair, tmp_path, monkeypatch):
     if reason:
         pytest.skip(reason)
     env = documented_pair["env"]
-    # What the pg_cron job maintain-aggregates does about every 0.1 s on a deployed warehouse.
+    # What the pg_cron job maintain-answers does about every 0.1 s on a deployed warehouse.
     documented_pair["replication"].catch_up()
     documented_pair["warehouse"].execute("call elt.fold()")
     monkeypatch.chdir(tmp_path)

@@ -341,8 +341,8 @@ def test_scheduling_needs_pg_cron_and_says_so(warehouse):
     warehouse.execute("call elt.schedule_maintenance()")  # a notice, not an error
 
 
-JOBS = {"maintain-aggregates": ("* * * * *", "call elt.maintain()"),
-        "advance-star-tables": ("* * * * *", "call elt.maintain_star()"),
+JOBS = {"maintain-answers": ("* * * * *", "call elt.maintain(layer => 'answers')"),
+        "maintain-metrics": ("* * * * *", "call elt.maintain(layer => 'metrics')"),
         "rebuild-aggregates": ("17 2 * * *", "call elt.rebuild_all()"),
         "purge-elt-logs": ("17 3 * * *", "call elt.purge()"),
         "count-quarantine": ("*/15 * * * *", "call elt.count_quarantine()")}
@@ -351,8 +351,9 @@ JOBS = {"maintain-aggregates": ("* * * * *", "call elt.maintain()"),
 def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
     """On the cluster's own `warehouse` database, the one pg_cron serves (it outlives a test run:
     the jobs of an earlier run are removed first). The deploy replaces an older version's
-    refresh jobs, keeps a schedule someone changed, and the maintenance job, started at pg_cron's
-    next minute, folds by itself in a background worker."""
+    refresh jobs and its one maintenance loop for every layer, keeps a schedule someone changed,
+    and the answers' maintenance job, started at pg_cron's next minute, folds by itself in a
+    background worker."""
     target = dsn(WAREHOUSE_PORT, "warehouse")
     deploy.migrate(target, "warehouse")
     with psycopg.connect(target, autocommit=True) as conn:
@@ -364,6 +365,8 @@ def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
                      " where datname = current_database() and query like 'call elt.maintain%%'"
                      " and pid <> pg_backend_pid()")
         conn.execute("select cron.schedule('refresh-open-orders', '*/5 * * * *', 'call elt.refresh(''open_orders'')')")
+        conn.execute("select cron.schedule('maintain-aggregates', '* * * * *', 'call elt.maintain()')")
+        conn.execute("select cron.schedule('advance-star-tables', '* * * * *', 'call elt.maintain_star()')")
         deploy.apply_objects(conn, "warehouse")
         jobs = {r[0]: (r[1], r[2]) for r in conn.execute("select jobname, schedule, command from cron.job")}
         assert jobs == JOBS
@@ -381,7 +384,7 @@ def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
 
         # pg_cron 1.4 starts jobs on the minute: wait for the next one to fold. Nothing replicates
         # into this database, so a change is made to look pending (a round with none does nothing).
-        job = conn.execute("select jobid from cron.job where jobname = 'maintain-aggregates'").fetchone()[0]
+        job = conn.execute("select jobid from cron.job where jobname = 'maintain-answers'").fetchone()[0]
         conn.execute("update elt.watermark set changes_through = staging.last_change_id() - 1")
         wait_until(lambda: conn.execute(
             "select count(*) from elt.fold_log where started_at >="

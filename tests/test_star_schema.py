@@ -180,7 +180,7 @@ def advance(warehouse: psycopg.Connection, how: str | None) -> None:
     if how == "advance":
         warehouse.execute("call elt.advance_star()")
     elif how == "round":
-        warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
+        warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'metrics')")
 
 
 # What each dimension should hold for the rows of the source at a moment, read from the
@@ -428,12 +428,12 @@ def test_the_calendar_covers_the_facts_dates_with_iso_weeks(source, warehouse, r
     assert days == expected
 
 
-def test_a_star_round_advances_the_star_and_a_failing_advance_changes_nothing(source, warehouse, replicated):
+def test_a_metrics_round_advances_the_star_and_a_failing_advance_changes_nothing(source, warehouse, replicated):
     source.execute("insert into operations.customers (customer_id, customer_name) values (1, 'Ana Silva')")
     source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
                    " values (1, '2026-01-01', 1, 'PENDING')")
     replicated.catch_up()
-    warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
+    warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'metrics')")
     assert warehouse.execute("select count(*) from analytics.fct_order").fetchone()[0] == 1
 
     # A calendar that refuses new days makes the next advance fail.
@@ -441,7 +441,7 @@ def test_a_star_round_advances_the_star_and_a_failing_advance_changes_nothing(so
     source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
                    " values (2, '2026-02-01', 1, 'PENDING')")
     replicated.catch_up()
-    warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
+    warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'metrics')")
     warehouse.execute("call elt.fold()")
     assert warehouse.execute("select error is not null from elt.star_log order by advance_id desc limit 1"
                              ).fetchone()[0]
@@ -449,7 +449,7 @@ def test_a_star_round_advances_the_star_and_a_failing_advance_changes_nothing(so
     assert warehouse.execute("select open_orders from analytics.open_orders_maintained").fetchall() == [(2,)]
 
     warehouse.execute("alter table analytics.dim_date drop constraint refuse")
-    warehouse.execute("call elt.maintain_star(run_for => '0 seconds')")
+    warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'metrics')")
     assert warehouse.execute("select count(*) from analytics.fct_order").fetchone()[0] == 2
     assert star_mismatches(warehouse) == {}
 
@@ -491,28 +491,48 @@ def test_the_advance_reads_the_changed_keys_by_index_not_the_tables(source, ware
 
 
 
-def test_the_star_advances_once_a_second_beside_the_folds_and_neither_waits_for_the_other(source, warehouse,
-                                                                                       replicated):
+def test_each_layer_keeps_its_own_pace_and_neither_waits_for_the_other(source, warehouse, replicated):
+    """The metrics' loop advances the star tables and folds the metrics once a second, the
+    answers' loop folds ten times a second; while the metrics' lock is held (as a metric's rebuild
+    of seconds holds it), the answers go on folding, and the metrics' loop waits its turn."""
     source.execute("insert into operations.customers (customer_id, customer_name) values (1, 'Ana Silva')")
-    calls = ("call elt.maintain_star(run_for => '2.5 seconds')",
-             "call elt.maintain(run_for => '2.5 seconds', fold_every => '0.1 seconds')")
+    calls = ("call elt.maintain(run_for => '2.5 seconds', layer => 'metrics')",
+             "call elt.maintain(run_for => '2.5 seconds', layer => 'answers')")
     runners = [psycopg.connect(warehouse.info.dsn, password=warehouse.info.password, autocommit=True)
                for _ in calls]
+    holder = psycopg.connect(warehouse.info.dsn, password=warehouse.info.password)
+    holder.execute("lock table elt.metrics_maintenance_lock in share row exclusive mode")
     threads = [threading.Thread(target=runner.execute, args=(call,)) for runner, call in zip(runners, calls)]
     for thread in threads:
         thread.start()
     order_id = 0
+    released = None
+    started = time.monotonic()
     while any(thread.is_alive() for thread in threads):
         order_id += 1
         source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
                        " values (%s, '2026-01-01', 1, 'PENDING')", [order_id])
+        if released is None and time.monotonic() - started > 1.2:
+            released = warehouse.execute("select clock_timestamp()").fetchone()[0]
+            holder.rollback()
         time.sleep(0.1)
     for thread, runner in zip(threads, runners):
         thread.join()
         runner.close()
-    advances, folds = warehouse.execute("select (select count(*) from elt.star_log where error is null),"
-                                        " (select count(*) from elt.fold_log where error is null)").fetchone()
-    assert 2 <= advances <= 4 and folds > 2 * advances
+    holder.close()
+    metrics = warehouse.execute("select elt.aggregates_in('metrics')").fetchone()[0]
+    answers = warehouse.execute("select elt.aggregates_in('answers')").fetchone()[0]
+    assert metrics and answers and not set(metrics) & set(answers)
+    folds = warehouse.execute("select aggregates, finished_at < %s from elt.fold_log where error is null",
+                              [released]).fetchall()
+    answer_folds = [held for names, held in folds if set(names) == set(answers)]
+    metric_folds = [held for names, held in folds if set(names) == set(metrics)]
+    assert len(folds) == len(answer_folds) + len(metric_folds)
+    assert sum(answer_folds) >= 3, "the answers stopped folding while the metrics' lock was held"
+    assert not any(metric_folds) and 1 <= len(metric_folds) <= 3
+    advances = warehouse.execute("select count(*) from elt.star_log where error is null").fetchone()[0]
+    assert 2 <= advances <= 4 and len(answer_folds) > 2 * advances
     replicated.catch_up()
-    warehouse.execute("call elt.advance_star()")
+    warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'metrics')")
     assert star_mismatches(warehouse) == {}
+    assert warehouse.execute("select count(*) from analytics.fct_order").fetchone()[0] == order_id

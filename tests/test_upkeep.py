@@ -199,18 +199,25 @@ def test_missing_or_inactive_maintenance_jobs_fail(invoke, scheduled):
 
 
 def test_job_checks_fail_on_a_failed_last_run_or_a_silent_scheduler():
-    jobs = [{"job": name, "active": True, "last_status": "succeeded", "last_start_age_seconds": 30,
-             "last_message": "CALL"} for name in upkeep.JOBS]
-    assert upkeep.job_checks(jobs, "warehouse", upkeep.Limits())[0].state == "ok"
-    jobs[2] = {**jobs[2], "last_status": "failed",
-               "last_message": 'FATAL: terminating background worker "pg_cron" due to administrator command\nCONTEXT: x'}
-    interrupted = upkeep.job_checks(jobs, "warehouse", upkeep.Limits())[0]
+    jobs = {name: {"job": name, "active": True, "last_status": "succeeded", "last_start_age_seconds": 30,
+                   "last_message": "CALL"} for name in upkeep.JOBS}
+
+    def check():
+        return upkeep.job_checks(list(jobs.values()), "warehouse", upkeep.Limits())[0]
+
+    assert check().state == "ok"
+    jobs["purge-elt-logs"].update(last_status="failed", last_message=(
+        'FATAL: terminating background worker "pg_cron" due to administrator command\nCONTEXT: x'))
+    interrupted = check()
     assert interrupted.state == "warn" and "purge-elt-logs's last run was interrupted" in interrupted.detail
-    jobs[1] = {**jobs[1], "last_status": "failed", "last_message": "ERROR: out of disk"}
-    failed = upkeep.job_checks(jobs, "warehouse", upkeep.Limits())[0]
+    jobs["rebuild-aggregates"].update(last_status="failed", last_message="ERROR: out of disk")
+    failed = check()
     assert failed.state == "fail" and "rebuild-aggregates's last run failed: ERROR: out of disk" in failed.detail
-    jobs[1]["last_status"] = "succeeded"
-    jobs[0]["last_start_age_seconds"] = 3600
-    silent = upkeep.job_checks(jobs, "warehouse", upkeep.Limits())[0]
-    assert silent.state == "fail" and "maintain-aggregates has not started for 1.0h" in silent.detail
+    jobs["rebuild-aggregates"]["last_status"] = "succeeded"
+    # Each layer's loop starts every minute: either one silent means pg_cron is not running it.
+    for name in upkeep.LOOPS:
+        jobs[name]["last_start_age_seconds"] = 3600
+        silent = check()
+        assert silent.state == "fail" and f"{name} has not started for 1.0h" in silent.detail
+        jobs[name]["last_start_age_seconds"] = 30
     assert upkeep.job_checks(None, "warehouse", upkeep.Limits())[0].state == "warn"

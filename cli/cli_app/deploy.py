@@ -134,7 +134,8 @@ def schedule_maintenance(conn: psycopg.Connection, replace: bool = False) -> boo
         # older deploy scheduled as someone else change hands first, so none runs twice.
         conn.execute("select cron.alter_job(j.jobid, username => 'elt_owner') from cron.job as j"
                      " where j.database = current_database() and j.username <> 'elt_owner'"
-                     " and (j.jobname in ('maintain-aggregates', 'advance-star-tables', 'rebuild-aggregates', 'purge-elt-logs', 'count-quarantine')"
+                     " and (j.jobname in ('maintain-answers', 'maintain-metrics', 'maintain-aggregates', 'advance-star-tables',"
+                     " 'rebuild-aggregates', 'purge-elt-logs', 'count-quarantine')"
                      " or j.jobname like 'refresh-%')")
         conn.execute("set local role elt_owner")
         conn.execute("call elt.schedule_maintenance(%s)", [replace])

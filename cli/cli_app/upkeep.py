@@ -11,7 +11,9 @@ from cli_app.health import FAIL, OK, WARN, Check
 
 SKIP = "skip"
 # What elt.schedule_maintenance schedules: the jobs that must exist and be active.
-JOBS = ("maintain-aggregates", "rebuild-aggregates", "purge-elt-logs", "count-quarantine", "advance-star-tables")
+JOBS = ("maintain-answers", "maintain-metrics", "rebuild-aggregates", "purge-elt-logs", "count-quarantine")
+# The loops that start every minute (elt.maintain, one per layer).
+LOOPS = ("maintain-answers", "maintain-metrics")
 # How pg_cron records a run whose background worker was terminated (shutdown, restart, a kill).
 INTERRUPTED = re.compile(r'terminating background worker( "[^"]*")? due to administrator command')
 
@@ -20,7 +22,7 @@ INTERRUPTED = re.compile(r'terminating background worker( "[^"]*")? due to admin
 class Limits:
     # Replication lag (seconds) above which status fails.
     max_lag_seconds: float = 300
-    # elt.maintain folds every 0.1 s from a job started every minute.
+    # elt.maintain folds every 0.1 s (answers) or 1 s (metrics) from jobs started every minute.
     max_fold_lag_seconds: float = 120
     # The rebuild is nightly: a day and a bit.
     max_rebuild_age_hours: float = 26
@@ -28,7 +30,8 @@ class Limits:
     max_pending_changes: int = 100_000
     # Rows in quarantine above which status fails; None: any row is a warning, never a failure.
     max_quarantined: int | None = None
-    # maintain-aggregates starts every minute: no start for this long means pg_cron is not running it.
+    # maintain-answers and maintain-metrics start every minute: no start for this long means
+    # pg_cron is not running them.
     max_job_silence_seconds: float = 300
 
 
@@ -67,7 +70,7 @@ def fold_checks(lags: list[dict] | None, last: dict | None, limits: Limits) -> l
             problems.append(f"the last fold failed: {last['error']}")
         if behind:
             problems.append(f"not folded for over {limits.max_fold_lag_seconds:g}s with changes pending: "
-                            + ", ".join(behind) + " (is the pg_cron job maintain-aggregates running?)")
+                            + ", ".join(behind) + " (are the pg_cron jobs maintain-answers and maintain-metrics running?)")
         if problems:
             checks.append(Check("folds", FAIL, "; ".join(problems)))
         else:
@@ -116,10 +119,11 @@ def job_checks(jobs: list[dict] | None, cron_database: str | None, limits: Limit
             notes.append(f"{name}'s last run was interrupted by a server stop or pg_terminate_backend")
         elif job["last_status"] == "failed":
             problems.append(f"{name}'s last run failed: {(job['last_message'] or '').splitlines()[0]}")
-    maintain = by_name.get("maintain-aggregates")
-    if maintain and maintain["active"] and (maintain["last_start_age_seconds"] or 0) > limits.max_job_silence_seconds:
-        problems.append(f"maintain-aggregates has not started for {_age(maintain['last_start_age_seconds'])}"
-                        " (is pg_cron running? see the server log)")
+    for name in LOOPS:
+        loop = by_name.get(name)
+        if loop and loop["active"] and (loop["last_start_age_seconds"] or 0) > limits.max_job_silence_seconds:
+            problems.append(f"{name} has not started for {_age(loop['last_start_age_seconds'])}"
+                            " (is pg_cron running? see the server log)")
     if problems:
         return [Check("maintenance jobs", FAIL, "; ".join(problems + notes))]
     if notes:

@@ -1,8 +1,8 @@
 -- elt.advance_star
 -- call elt.advance_star(): bring the star tables (analytics.dim_*, analytics.fct_*) up to the
--- changes replicated so far, now, in a REPEATABLE READ transaction of its own
--- (it waits for a running advance, never for a fold). elt.maintain_star does this once a
--- second; call it by hand to catch up at once, or for the initial build.
+-- changes replicated so far, now, in a REPEATABLE READ transaction of its own (it waits for a
+-- running advance, never for a fold). elt.maintain(layer => 'metrics') does this once a second;
+-- call it by hand to catch up at once, or for the initial build.
 
 create or replace procedure elt.advance_star()
 language plpgsql as $$

@@ -4,9 +4,9 @@
 -- elt.star_watermark to this transaction's snapshot, and move the watermark, all at once, so a
 -- reader sees the tables and the watermark of one advance. It reads the log entries after the
 -- watermark and, by key, the rows they may have changed, so it costs what changed (about 0.12
--- ms per change at 1M orders): run once a second by elt.maintain_star, the star tables follow the
--- replicated data within about a second. The first advance reads the whole log: that is the
--- initial build (183 s for the 6M entries of 1M orders).
+-- ms per change at 1M orders): run once a second by elt.maintain(layer => 'metrics'), the star
+-- tables follow the replicated data within about a second. The first advance reads the whole
+-- log: that is the initial build (183 s for the 6M entries of 1M orders).
 -- Which facts a change may affect:
 --   * an order or item whose log has an entry (under its old or its new id);
 --   * the items of an affected order that turned clean or quarantined, or whose id was created
@@ -192,4 +192,4 @@ end
 $$;
 
 comment on function elt.advance_star_tables() is
-    'Advance the star tables (analytics.dim_customer, dim_product, dim_date, fct_order, fct_order_item and clean.order_milestones) from elt.star_watermark to the current repeatable read snapshot, and move the watermark; logs to elt.star_log. Use elt.advance_star or elt.maintain_star.';
+    'Advance the star tables (analytics.dim_customer, dim_product, dim_date, fct_order, fct_order_item and clean.order_milestones) from elt.star_watermark to the current repeatable read snapshot, and move the watermark; logs to elt.star_log. Use elt.advance_star or elt.maintain(layer => ''metrics'').';

@@ -1,13 +1,15 @@
 -- elt.schedule_maintenance
 -- The pg_cron jobs of the analytics, each named for what it does:
---   maintain-aggregates  every minute: call elt.maintain() (folds about every second)
---   advance-star-tables  every minute: call elt.maintain_star() (advances once a second)
+--   maintain-answers     every minute: call elt.maintain(layer => 'answers') (folds every 0.1 s)
+--   maintain-metrics     every minute: call elt.maintain(layer => 'metrics') (advances the star
+--                        tables and folds the metrics every second)
 --   rebuild-aggregates   nightly: call elt.rebuild_all() (re-anchors every maintained part)
 --   purge-elt-logs       daily: call elt.purge()
 --   count-quarantine     every 15 minutes: call elt.count_quarantine() (what status reads)
 -- A job that exists keeps its schedule (someone may have chosen it), unless replace is true.
--- Jobs of older versions (refresh-<aggregate>) are unscheduled. pg_cron lives only in the
--- database named by cron.database_name; elsewhere this says so and does nothing.
+-- Jobs of older versions are unscheduled: refresh-<aggregate>, and maintain-aggregates and
+-- advance-star-tables, which the two layers' jobs replace (migrations/warehouse/0013). pg_cron
+-- lives only in the database named by cron.database_name; elsewhere this says so, does nothing.
 
 create or replace procedure elt.schedule_maintenance(replace boolean default false)
 language plpgsql as $$
@@ -19,11 +21,12 @@ begin
             using hint = 'pg_cron runs in the database named by cron.database_name.';
         return;
     end if;
-    perform cron.unschedule(j.jobname) from cron.job as j where j.jobname like 'refresh-%';
+    perform cron.unschedule(j.jobname) from cron.job as j
+    where j.jobname like 'refresh-%' or j.jobname in ('maintain-aggregates', 'advance-star-tables');
     for job in
         select * from (values
-            ('maintain-aggregates', '* * * * *', 'call elt.maintain()'),
-            ('advance-star-tables', '* * * * *', 'call elt.maintain_star()'),
+            ('maintain-answers', '* * * * *', $c$call elt.maintain(layer => 'answers')$c$),
+            ('maintain-metrics', '* * * * *', $c$call elt.maintain(layer => 'metrics')$c$),
             ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()'),
             ('purge-elt-logs', '17 3 * * *', 'call elt.purge()'),
             ('count-quarantine', '*/15 * * * *', 'call elt.count_quarantine()')
@@ -37,4 +40,4 @@ end
 $$;
 
 comment on procedure elt.schedule_maintenance(boolean) is
-    'Schedule the pg_cron jobs maintain-aggregates and advance-star-tables (every minute), rebuild-aggregates (nightly), purge-elt-logs (daily) and count-quarantine (every 15 minutes), keeping existing schedules unless replace; needs pg_cron in this database.';
+    'Schedule the pg_cron jobs maintain-answers and maintain-metrics (every minute), rebuild-aggregates (nightly), purge-elt-logs (daily) and count-quarantine (every 15 minutes), keeping existing schedules unless replace; needs pg_cron in this database.';
