@@ -24,7 +24,8 @@ recomputes run on their own connection, one round after another, at most one rou
 At the end of the rate every answer is compared with its recompute in one REPEATABLE READ snapshot.
 After the last rate, with the maintenance stopped, 0.1% of the orders change and one fold is
 timed against a rebuild of every aggregate (rebuilt_rows_written 0 says the folds kept them exact).
-Writes bench/results/sustained.json and bench/sustained.png."""
+Writes bench/results/sustained.json and bench/sustained.png (at 1M orders; sustained_10m.json and
+sustained_10m.png at 10M...)."""
 
 import argparse
 import json
@@ -65,6 +66,14 @@ METRICS_JOB = "maintain-metrics"
 MARKER_CUSTOMER = 0
 RESULTS = REPO / "bench" / "results" / "sustained.json"
 PLOT = REPO / "bench" / "sustained.png"
+
+
+def scaled(path, orders: int):
+    """sustained.json at 1M orders (what peers_report reads), sustained_10m.json at 10M..."""
+    if orders == 1_000_000:
+        return path
+    label = f"{orders // 1_000_000}m" if orders % 1_000_000 == 0 else f"{orders // 1000}k"
+    return path.with_name(f"{path.stem}_{label}{path.suffix}")
 
 
 def pct(values, p):
@@ -483,8 +492,9 @@ def plot(results: dict) -> None:
                  f"maintenance: {results['maintenance'].get('command')} by {results['maintenance'].get('runner')}",
                  fontsize=10)
     fig.tight_layout()
-    fig.savefig(PLOT, dpi=110)
-    print(f"wrote {PLOT}")
+    plot_path = scaled(PLOT, results["orders"])
+    fig.savefig(plot_path, dpi=110)
+    print(f"wrote {plot_path}")
 
 
 def main() -> None:
@@ -567,8 +577,9 @@ def main() -> None:
         finally:
             stop_maintenance.set()
             if not args.prepare_only:
-                RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
-                print(f"wrote {RESULTS}")
+                path = scaled(RESULTS, args.orders)
+                path.write_text(json.dumps(results, indent=1, default=str) + "\n")
+                print(f"wrote {path}")
     if results["rates"]:
         plot(results)
 
@@ -664,7 +675,6 @@ def prepare_reused(orders: int, results: dict, metrics: bool, password: str) -> 
         deploy.publish(source, password)
         deploy.apply_objects(warehouse, "warehouse")
         if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
-            warehouse.execute("call elt.schedule_maintenance(true)")
             results["deploy_jobs"] = warehouse.execute(
                 "select jobname, schedule, command from cron.job order by jobname").fetchall()
             warehouse.execute("select cron.unschedule(jobid) from cron.job")
