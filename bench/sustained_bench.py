@@ -408,9 +408,14 @@ def summarise(run: Run, warehouse) -> dict:
                 for key in ("machine_busy_pct", "source_cores", "warehouse_cores", "bench_cores")},
         "sampler_errors": run.errors,
     }
-    fold_lags = [f.get("fold_lag") for m in run.monitor for f in m["freshness"] if f.get("fold_lag") is not None]
-    if fold_lags:
-        summary["fold_lag_s"] = stats(fold_lags)
+    # Per layer: the answers' loop folds every 0.1 s, the metrics' every second (and not at all
+    # with --without-metrics, where their lag only grows).
+    answers = set(warehouse.execute("select elt.aggregates_in('answers')").fetchone()[0])
+    for key, layer in (("fold_lag_s", lambda a: a in answers), ("metrics_fold_lag_s", lambda a: a not in answers)):
+        fold_lags = [f.get("fold_lag") for m in run.monitor for f in m["freshness"]
+                     if f.get("fold_lag") is not None and layer(f.get("aggregate"))]
+        if fold_lags:
+            summary[key] = stats(fold_lags)
     if any("since_last_fold_s" in m for m in run.monitor):
         summary["since_last_fold_s"] = stats([m.get("since_last_fold_s") for m in run.monitor])
         row = warehouse.execute(
@@ -418,7 +423,8 @@ def summarise(run: Run, warehouse) -> dict:
             " (order by extract(epoch from finished_at - started_at) * 1000),"
             " max(extract(epoch from finished_at - started_at) * 1000)::float8,"
             " percentile_cont(0.5) within group (order by changes), max(changes)"
-            " from elt.fold_log where started_at >= %s", [run.wall_started]).fetchone()
+            " from elt.fold_log where started_at >= %s and aggregates <@ %s",
+            [run.wall_started, sorted(answers)]).fetchone()
         summary["folds"] = {"n": row[0], "ms_p50_p99": [round(x, 1) for x in row[1] or []],
                             "ms_max": row[2], "changes_p50": row[3], "changes_max": row[4]}
     if warehouse.execute("select to_regclass('cron.job_run_details') is not null").fetchone()[0]:
@@ -597,6 +603,24 @@ def reusable(orders: int) -> bool:
     return bool(subscribed) and have == orders
 
 
+def deploy_held_back(source_dsn: str, warehouse_dsn: str, password: str, results: dict) -> None:
+    """Migrations and objects on both (the SQL under test), the write mix on the source; the
+    deploy's pg_cron jobs recorded and held back until the load and the first rebuild are done,
+    so that their timings are theirs alone."""
+    deploy.migrate(source_dsn, "source")
+    deploy.migrate(warehouse_dsn, "warehouse")
+    with psycopg.connect(source_dsn, autocommit=True) as source, \
+            psycopg.connect(warehouse_dsn, autocommit=True) as warehouse:
+        deploy.apply_objects(source, "source")
+        deploy.publish(source, password)
+        deploy.apply_objects(warehouse, "warehouse")
+        if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
+            results["deploy_jobs"] = warehouse.execute(
+                "select jobname, schedule, command from cron.job order by jobname").fetchall()
+            warehouse.execute("select cron.unschedule(jobid) from cron.job")
+        source.execute((REPO / "bench" / "sustained_mix.sql").read_text())
+
+
 def prepare(orders: int, results: dict, metrics: bool = True, reuse: bool = False) -> tuple[str, str]:
     """Fresh databases, history loaded, subscribed, synced, analysed and rebuilt; or, with reuse
     and a pair a --keep run left, that pair with today's objects deployed and re-anchored."""
@@ -614,20 +638,9 @@ def prepare(orders: int, results: dict, metrics: bool = True, reuse: bool = Fals
     # pg_cron's launcher exits for good when its database is dropped (seen: "pg_cron scheduler
     # shutting down", never restarted): a restart attaches it to the new one.
     benchlib.restart()
-    deploy.migrate(source_dsn, "source")
-    deploy.migrate(warehouse_dsn, "warehouse")
+    deploy_held_back(source_dsn, warehouse_dsn, password, results)
     with psycopg.connect(source_dsn, autocommit=True) as source, \
             psycopg.connect(warehouse_dsn, autocommit=True) as warehouse:
-        deploy.apply_objects(source, "source")
-        deploy.publish(source, password)
-        deploy.apply_objects(warehouse, "warehouse")
-        # The deploy's jobs wait until the load and the first rebuild are done, so that their
-        # timings are theirs alone.
-        if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
-            results["deploy_jobs"] = warehouse.execute(
-                "select jobname, schedule, command from cron.job order by jobname").fetchall()
-            warehouse.execute("select cron.unschedule(jobid) from cron.job")
-        source.execute((REPO / "bench" / "sustained_mix.sql").read_text())
         source.execute("insert into operations.customers (customer_id, customer_name, customer_address,"
                        " created_at, created_by, updated_at, updated_by)"
                        " values (%s, 'bench marker', 'nowhere', localtimestamp, 0, localtimestamp, 0)",
@@ -667,20 +680,11 @@ def prepare_reused(orders: int, results: dict, metrics: bool, password: str) -> 
     re-anchored; the star tables advanced when the metrics run."""
     source_dsn, warehouse_dsn = dsn(SOURCE_PORT, "sustained"), dsn(WAREHOUSE_PORT, "warehouse")
     results["reused_pair"] = True
-    deploy.migrate(source_dsn, "source")
-    deploy.migrate(warehouse_dsn, "warehouse")
+    deploy_held_back(source_dsn, warehouse_dsn, password, results)
     with psycopg.connect(source_dsn, autocommit=True) as source, \
             psycopg.connect(warehouse_dsn, autocommit=True) as warehouse:
-        deploy.apply_objects(source, "source")
-        deploy.publish(source, password)
-        deploy.apply_objects(warehouse, "warehouse")
-        if warehouse.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
-            results["deploy_jobs"] = warehouse.execute(
-                "select jobname, schedule, command from cron.job order by jobname").fetchall()
-            warehouse.execute("select cron.unschedule(jobid) from cron.job")
         warehouse.execute("select pg_terminate_backend(pid) from pg_stat_activity"
                           " where query like 'call elt.maintain%' and pid <> pg_backend_pid()")
-        source.execute((REPO / "bench" / "sustained_mix.sql").read_text())
         generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0])
         if metrics:
             started = time.perf_counter()
@@ -761,7 +765,8 @@ def brief(summary: dict) -> dict:
             "equal": {n: e["equal"] for n, e in summary["equal"].items()},
             "metrics_served_p50_p99_ms": {n: [s["p50"], s["p99"]] for n, s in summary["metrics_served_ms"].items()},
             "metrics_recompute_p50_ms": {n: s["p50"] for n, s in summary["metrics_recompute_ms"].items()},
-            **{k: summary[k] for k in ("fold_lag_s", "folds", "cron_runs", "sampler_errors") if summary.get(k)}}
+            **{k: summary[k] for k in ("fold_lag_s", "metrics_fold_lag_s", "folds", "cron_runs", "sampler_errors")
+               if summary.get(k)}}
 
 
 if __name__ == "__main__":

@@ -536,3 +536,35 @@ def test_each_layer_keeps_its_own_pace_and_neither_waits_for_the_other(source, w
     warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'metrics')")
     assert star_mismatches(warehouse) == {}
     assert warehouse.execute("select count(*) from analytics.fct_order").fetchone()[0] == order_id
+
+
+def test_each_layer_counts_only_the_changes_it_reads(source, warehouse, replicated):
+    """The answers' pending changes are the replicated tables', the metrics' the facts': counted
+    together, the metrics took the traffic for theirs and rebuilt round after round, and an
+    advance's fact entries pushed the answers past their rebuild threshold."""
+    def pending():
+        rows = warehouse.execute("select elt.layer_of(g.source), max(f.changes_pending) from analytics.freshness as f"
+                                 " join elt.aggregate as g on g.name = f.aggregate group by 1").fetchall()
+        return dict(rows)
+
+    source.execute("insert into operations.customers (customer_id, customer_name) values (1, 'Ana Silva')")
+    replicated.catch_up()
+    warehouse.execute("call elt.advance_star()")
+    warehouse.execute("call elt.fold()")
+    assert pending() == {"answers": 0, "metrics": 0}
+    for order_id in range(1, 6):
+        source.execute("insert into operations.orders (order_id, order_date, customer_id, status)"
+                       " values (%s, '2026-01-01', 1, 'PENDING')", [order_id])
+    replicated.catch_up()
+    replicated_changes = pending()["answers"]
+    assert replicated_changes >= 5 and pending()["metrics"] == 0
+    warehouse.execute("call elt.advance_star()")
+    after_advance = pending()
+    assert after_advance["metrics"] >= 5 and after_advance["answers"] == replicated_changes
+    rebuilds = warehouse.execute("select count(*) from elt.rebuild_log").fetchone()[0]
+    warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'answers')")
+    assert pending() == {"answers": 0, "metrics": after_advance["metrics"]}
+    warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'metrics')")
+    assert pending() == {"answers": 0, "metrics": 0}
+    # Folded, both: nothing looked far enough behind to rebuild.
+    assert warehouse.execute("select count(*) from elt.rebuild_log").fetchone()[0] == rebuilds

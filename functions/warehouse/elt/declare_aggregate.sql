@@ -116,7 +116,7 @@ begin
         execute format('refresh materialized view analytics.%I', a.name || '_hist');
         perform elt.reanchor(a);
         insert into elt.watermark as w (aggregate, snapshot, as_of, changes_through, rebuilt_at)
-        values (a.name, pg_current_snapshot(), now(), staging.last_change_id(), now())
+        values (a.name, pg_current_snapshot(), now(), elt.last_change_id(elt.layer_of(a.source)), now())
         on conflict (aggregate) do update
         set snapshot = excluded.snapshot, as_of = excluded.as_of, changes_through = excluded.changes_through,
             rebuilt_at = excluded.rebuilt_at;

@@ -12,7 +12,9 @@ returns bigint
 language plpgsql as $$
 declare
     started timestamptz := clock_timestamp();
-    through bigint := staging.last_change_id();
+    -- Each layer's pending changes are counted in the ids of the logs it reads (elt.layers).
+    through_answers bigint := elt.last_change_id('answers');
+    through_metrics bigint := elt.last_change_id('metrics');
     folded text[] := '{}';
     changes bigint := 0;
     written bigint := 0;
@@ -26,7 +28,8 @@ begin
     end if;
     for grp in
         select g.changes, (array_agg(w.snapshot))[1] as since, array_agg(g.name order by g.name) as names,
-               min(w.changes_through) as since_id
+               min(w.changes_through) as since_id,
+               max(case elt.layer_of(g.source) when 'metrics' then through_metrics else through_answers end) as through
         from elt.aggregate as g
         join elt.watermark as w on w.aggregate = g.name
         where fold_aggregates.names is null or g.name = any(fold_aggregates.names)
@@ -49,11 +52,13 @@ begin
             written := written + folded_rows.rows + cardinality(folded_rows.zeros);
         end loop;
         folded := folded || grp.names;
-        changes := greatest(changes, coalesce(through - grp.since_id, 0));
+        changes := greatest(changes, coalesce(grp.through - grp.since_id, 0));
     end loop;
     update elt.watermark as w
-    set snapshot = pg_current_snapshot(), as_of = now(), changes_through = through
-    where w.aggregate = any(folded);
+    set snapshot = pg_current_snapshot(), as_of = now(),
+        changes_through = case elt.layer_of(g.source) when 'metrics' then through_metrics else through_answers end
+    from elt.aggregate as g
+    where g.name = w.aggregate and w.aggregate = any(folded);
     insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)
     values (started, clock_timestamp(), folded, changes, written);
     return written;

@@ -104,7 +104,9 @@ returns void
 language plpgsql as $$
 declare
     names text[] := elt.aggregates_in(layer);
-    through bigint := staging.last_change_id();
+    -- Pending changes are counted in the ids of the logs each layer reads (elt.layers).
+    through_answers bigint := elt.last_change_id('answers');
+    through_metrics bigint := elt.last_change_id('metrics');
     -- What a change has cost this layer's recent folds of at least 100 changes: in smaller ones
     -- the fixed cost dominates (10 ms for 1 change made 2000 pending changes look like 20 s of
     -- folding, and the first round after a quiet spell rebuilt everything). Per layer: a metric's
@@ -119,7 +121,12 @@ declare
 begin
     -- Nothing drawn since the last fold: nothing to fold. (An id drawn before it and committed
     -- after waits for the next change; the answers include it meanwhile, through the delta.)
-    if through <= (select min(w.changes_through) from elt.watermark as w where w.aggregate = any(names)) then
+    if not exists (select from elt.aggregate as g
+                   join elt.watermark as w on w.aggregate = g.name
+                   where g.name = any(names)
+                     and coalesce(w.changes_through, 0)
+                         < case elt.layer_of(g.source) when 'metrics' then through_metrics else through_answers end)
+    then
         -- Still current: say so about once a second, so that the first change after a quiet
         -- spell does not read as a fold lag as long as the spell.
         update elt.watermark as w set as_of = now()
@@ -132,7 +139,9 @@ begin
         select g.name
         from elt.aggregate as g
         join elt.watermark as w on w.aggregate = g.name
-        cross join lateral (select through - coalesce(w.changes_through, 0) as pending) as p
+        cross join lateral (select case elt.layer_of(g.source) when 'metrics' then through_metrics
+                                                               else through_answers end
+                                   - coalesce(w.changes_through, 0) as pending) as p
         where g.name = any(names)
           and (p.pending > g.rebuild_above
                or p.pending * per_change > (

@@ -30,7 +30,8 @@ begin
     execute format('select count(*) from analytics.%I', a.name || '_hist') into hist_rows;
     written := elt.reanchor(a);
     update elt.watermark as w
-    set snapshot = pg_current_snapshot(), as_of = now(), changes_through = staging.last_change_id(), rebuilt_at = now()
+    set snapshot = pg_current_snapshot(), as_of = now(), changes_through = elt.last_change_id(elt.layer_of(a.source)),
+        rebuilt_at = now()
     where w.aggregate = a.name;
     insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark, rows_written)
     values (a.name, started, clock_timestamp(), hist_rows, pg_current_snapshot(), written);

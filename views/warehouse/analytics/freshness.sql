@@ -13,7 +13,11 @@ select
     w.rebuilt_at,
     staging.last_applied_at() as last_change_applied_at
 from elt.watermark as w
-cross join lateral (select greatest(staging.last_change_id() - w.changes_through, 0) as changes_pending) as p;
+join elt.aggregate as g on g.name = w.aggregate
+-- In the ids of the logs the aggregate reads: the facts' for the metrics (elt.layers).
+cross join lateral (select greatest(case split_part(g.source, '.', 1) when 'analytics' then staging.last_fact_change_id()
+                                                                     else staging.last_change_id() end
+                                    - w.changes_through, 0) as changes_pending) as p;
 
 comment on view analytics.freshness is
     'Per aggregate: when its maintained part was last folded or rebuilt, how far behind that is, roughly how many changes its delta reads since, and when the warehouse last applied a change. The answers include every applied change whatever the fold lag.';
@@ -22,7 +26,7 @@ comment on column analytics.freshness.folded_at is 'When the watermark last move
 comment on column analytics.freshness.fold_lag is
     'How long changes have waited to be folded: the age of the watermark while changes are pending, else 0. Under a second while elt.maintain runs.';
 comment on column analytics.freshness.changes_pending is
-    'Changelog ids drawn since the watermark: roughly the changes a query of the answer reads besides the maintained part.';
+    'Change log ids drawn since the watermark, in the logs the aggregate reads (the facts'' for the metrics): roughly the changes a query of the answer reads besides the maintained part.';
 comment on column analytics.freshness.rebuilt_at is 'When the last full rebuild (elt.rebuild, nightly) re-anchored the maintained part.';
 comment on column analytics.freshness.last_change_applied_at is
     'When the newest replicated change was applied here: the answers are current as of then.';
