@@ -591,7 +591,7 @@ def main() -> None:
 
 
 def reusable(orders: int) -> bool:
-    """Whether a --keep run left the pair subscribed with this many orders."""
+    """Whether a --keep run left the pair subscribed with (about) this many orders loaded."""
     try:
         with psycopg.connect(dsn(WAREHOUSE_PORT, "warehouse"), autocommit=True) as wh, \
                 psycopg.connect(dsn(SOURCE_PORT, "sustained"), autocommit=True) as src:
@@ -600,7 +600,9 @@ def reusable(orders: int) -> bool:
                                [MARKER_CUSTOMER]).fetchone()[0]
     except psycopg.Error:
         return False
-    return bool(subscribed) and have == orders
+    # A run's traffic adds about a fifth of its commits as orders and deletes a few: the load
+    # is what counts, within a tenth.
+    return bool(subscribed) and abs(have - orders) <= orders / 10
 
 
 def deploy_held_back(source_dsn: str, warehouse_dsn: str, password: str, results: dict) -> None:

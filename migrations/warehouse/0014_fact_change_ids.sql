@@ -10,7 +10,11 @@
 -- until now, stay at or below it.
 
 create sequence staging.fact_change_id_seq as bigint;
-select setval('staging.fact_change_id_seq', greatest(coalesce(pg_sequence_last_value('staging.change_id_seq'), 0), 1));
+do $$
+begin
+    perform setval('staging.fact_change_id_seq', greatest(coalesce(pg_sequence_last_value('staging.change_id_seq'), 0), 1));
+end
+$$;
 comment on sequence staging.fact_change_id_seq is
     'Ids of the facts'' change logs (staging.fct_order_changes, staging.fct_order_item_changes), in the order the star tables'' advances wrote them; what the metrics'' pending changes are counted in.';
 revoke all on sequence staging.fact_change_id_seq from public;
