@@ -357,13 +357,14 @@ def section(runs: dict[str, dict]) -> str:
            "script's docstring. Ratios: a peer against ours (one run: a peer's whole run against one fold; "
            "commit → correct answer: marker orders timed until the peer's `open_orders` shows them), the "
            "initial copy against `pg_dump | psql`, the export against `psql \\copy`, all from the same run. "
-           "Time: at 100k orders the whole benchmark took 5 min (30 s phases, four peers); at 1M orders expect "
-           "about 9 min in a full `make bench` (30 s phases, three peers) and 12 min alone (1 min phases): the "
-           "two initial copies (~35 s each), the batch job's first pull of every row (~30 s) and one dbt run per "
-           "phase (~10 s) are what grow. A full `make bench` (no BENCH) runs the phases for 30 s, the sustained "
-           "benchmark at 100 and 500 tx/s for 1 min each, the serve benchmark 10 s per endpoint, and skips the "
-           "analytics benchmark (`BENCH_SKIP=analytics` by default): about 20 minutes at 1M orders, estimated "
-           "from runs at 100k and 200k, not yet measured.", ""]
+           "Time: at 1M orders this benchmark takes about 6.5 min in a full `make bench` (30 s phases, three "
+           "peers): the two initial copies (~35 s each), the batch job's first pull of every row (~25 s) and "
+           "one dbt run per phase (~3 s) are what grow with the orders. A full `make bench` (no BENCH) runs "
+           "the phases for 30 s, the sustained benchmark at 100 and 500 tx/s for 1 min each without the "
+           "metrics, the serve benchmark 10 s per endpoint, two changelog rounds, and skips the analytics "
+           "benchmark (`BENCH_SKIP=analytics` by default). From a fresh clone, setup included, `make bench "
+           "SCALE=1m` took 16.9 min (2026-11-24; 21.5 min before the metrics and the third changelog round "
+           "left the full run).", ""]
     for scale, data in runs.items():
         m = data["machine"]
         t = data.get("timings_s", {})
