@@ -11,8 +11,11 @@ the business metrics too (METRICS), their recomputes from the facts every 120 s.
 Own cluster pair through benchlib (ELT_BENCH_PG_DIR, ELT_BENCH_SOURCE_PORT, ELT_BENCH_WAREHOUSE_PORT).
 The history is loaded before subscribing (the initial copy carries it), then rebuilt once. The
 warehouse database is `warehouse`, the one pg_cron serves, so maintenance is the production
-pg_cron job `maintain-aggregates` (`call elt.maintain()`); if the job does not start, the bench
-calls the same command every minute from a background connection and says so in the results.
+pg_cron jobs `maintain-answers` and `maintain-metrics` (`call elt.maintain(layer => ...)`); if
+the answers' job does not start, the bench calls its command every minute from a background
+connection and says so in the results. --without-metrics leaves out the star tables and the
+metrics' job (10M orders: their first build alone takes about 40 minutes); --keep, --reuse and
+--prepare-only let one load serve several runs.
 
 Per rate: bench.write_mix (bench/sustained_mix.sql) runs the write mix server-side, in one
 connection per 100 tx/s, paced. Every second: each served answer is read to the end
