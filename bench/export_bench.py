@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/export_bench.py: `cli-app sql ... --export` against `psql -c "\\copy (...) to ..."` and pandas,
+"""bench/export_bench.py: `cli-app --query NAME --export` and `cli-app sql ... --export` against `psql -c "\\copy (...) to ..."` and pandas,
 same query, same run, on the warehouse of the bench clusters. Not a test: run by hand.
 
     ELT_PG_DIR=$PWD/.pg-bench SOURCE_PORT=55474 WAREHOUSE_PORT=55475 scripts/pg.sh up
@@ -9,6 +9,8 @@ same query, same run, on the warehouse of the bench clusters. Not a test: run by
     .venv/bin/python bench/export_bench.py
     ELT_PG_DIR=$PWD/.pg-bench scripts/pg.sh down
 
+The CLI is measured two ways: `cli-app --query NAME --export` (a named query) and
+`cli-app sql QUERY --export` (ad-hoc SQL, which imports sqlglot to check it first).
 Measures wall time (rows/s) and peak memory (max RSS from /usr/bin/time -v) of each tool,
 the median of --repeat runs, at two result sizes so a flat memory curve shows: if RSS does not
 grow from 100k to 1M rows, it will not at 10M either. Writes bench/results/export.json.
@@ -83,10 +85,17 @@ def compare(dsn: str, table: str, sizes: list[int], repeat: int) -> dict:
     with psycopg.connect(dsn) as conn:
         total = conn.execute(f"select count(*) from {table}").fetchone()[0]
     runs = []
-    with tempfile.TemporaryDirectory(dir=REPO / "bench" / "results") as tmp:
+    with tempfile.TemporaryDirectory(dir=REPO / "bench" / "results") as tmp, \
+            tempfile.TemporaryDirectory() as queries_dir:
         for rows in sorted({min(size, total) for size in sizes}):
             query = f"select * from {table}" + (f" limit {rows}" if rows < total else "")
+            # The same query as a named query (what `cli-app --query NAME --export` runs: the
+            # project's own file, not parsed) and as ad-hoc SQL (`cli-app sql`, parsed by sqlglot
+            # before it is sent, to refuse anything but one read-only query).
+            Path(queries_dir, "export_bench.sql").write_text(f"-- The export benchmark's query.\n{query}\n")
             tools = {
+                "cli-app --query NAME --export (csv, COPY)": [CLI_APP, "--queries-dir", queries_dir, "--query",
+                                                              "export_bench", "--export", "--output-dir", tmp],
                 "cli-app sql --export (csv, COPY)": [CLI_APP, "sql", query, "--export", "--output-dir", tmp],
                 "cli-app sql --export --format json": [CLI_APP, "sql", query, "--export", "--format", "json",
                                                        "--output-dir", tmp],
