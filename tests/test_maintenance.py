@@ -220,6 +220,33 @@ def test_maintain_rebuilds_when_folding_would_cost_more_than_the_last_rebuild(so
     assert delta_rows(warehouse) == 0 and check_in_one_snapshot(warehouse) == {}
 
 
+def test_the_choice_counts_a_folds_fixed_cost_once(source, warehouse, replicated):
+    """Recent folds of 100-290 changes cost 20 ms plus 0.01 ms a change. About 600 pending changes
+    then cost about 26 ms to fold: less than open_orders' last rebuild (45 ms), so it is folded,
+    where time over changes (0.11 ms a change: 68 ms) rebuilt it; more than pending_items' (10 ms),
+    so that one is rebuilt."""
+    some_orders(source, replicated, orders=10)
+    warehouse.execute("call elt.fold()")
+    warehouse.execute("delete from elt.fold_log")
+    warehouse.execute("insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)"
+                      " select now() - make_interval(secs => 0.020 + 0.00001 * n), now(), '{}', n, 0"
+                      " from generate_series(100, 290, 10) as n")
+    warehouse.execute("insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark)"
+                      " values ('pending_items', now() - interval '10 ms', now(), 0, pg_current_snapshot()),"
+                      " ('open_orders', now() - interval '45 ms', now(), 0, pg_current_snapshot())")
+    source.execute("call shop.place_orders(100)")  # about 600 changes
+    replicated.catch_up()
+    pending = warehouse.execute("select max(changes_pending) from analytics.freshness").fetchone()[0]
+    assert 400 < pending < 2500, pending
+    last = warehouse.execute("select max(rebuild_id) from elt.rebuild_log").fetchone()[0]
+    warehouse.execute("call elt.maintain(run_for => '0 seconds')")
+    assert [r[0] for r in warehouse.execute("select aggregate from elt.rebuild_log where rebuild_id > %s",
+                                            [last])] == ["pending_items"]
+    assert "open_orders" in warehouse.execute("select aggregates from elt.fold_log"
+                                              " order by fold_id desc limit 1").fetchone()[0]
+    assert delta_rows(warehouse) == 0 and check_in_one_snapshot(warehouse) == {}
+
+
 def test_a_failing_round_is_logged_changes_nothing_and_the_next_succeeds(source, warehouse, replicated):
     some_orders(source, replicated, orders=10)
     before = watermarks(warehouse)

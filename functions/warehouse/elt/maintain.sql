@@ -107,15 +107,16 @@ declare
     -- Pending changes are counted in the ids of the logs each layer reads (elt.layers).
     through_answers bigint := elt.last_change_id('answers');
     through_metrics bigint := elt.last_change_id('metrics');
-    -- What a change has cost this layer's recent folds of at least 100 changes: in smaller ones
-    -- the fixed cost dominates (10 ms for 1 change made 2000 pending changes look like 20 s of
-    -- folding, and the first round after a quiet spell rebuilt everything). Per layer: a metric's
+    -- What a fold of n changes costs this layer: fixed + per_change * n, fitted (least squares)
+    -- on its recent folds. A ratio of time to changes alone counted each fold's fixed cost
+    -- (planning, the logs' probes: about 5 ms) as if it grew with the changes: with folds of about
+    -- 100 changes every 0.1 s, the 2000 changes pending after the half-second gap between two
+    -- runs looked like 0.6 s of folding, so the answers' loop rebuilt open_orders and
+    -- open_orders_by_date once a minute where a fold took 0.05 s. Where the folds do not vary
+    -- enough to fit a positive slope, the ratio over folds of at least 100 changes stands in (10
+    -- ms for 1 change would make 2000 pending changes look like 20 s). Per layer: a metric's
     -- fold and an answer's cost differently per change.
-    per_change float8 := (
-        select sum(extract(epoch from l.finished_at - l.started_at)) / nullif(sum(l.changes), 0)
-        from (select f.started_at, f.finished_at, f.changes from elt.fold_log as f
-              where f.error is null and f.changes >= 100 and f.aggregates <@ names
-              order by f.fold_id desc limit 60) as l);
+    fit record;
     rebuilt text[] := '{}';
     agg_name text;
 begin
@@ -133,6 +134,18 @@ begin
         where w.aggregate = any(names) and w.as_of < now() - interval '1 second';
         return;
     end if;
+    select case when count(*) >= 20 and regr_slope(l.seconds, l.changes) > 0
+                then greatest(regr_intercept(l.seconds, l.changes), 0) end as fixed,
+           case when count(*) >= 20 and regr_slope(l.seconds, l.changes) > 0
+                then regr_slope(l.seconds, l.changes)
+                else sum(l.seconds) filter (where l.changes >= 100)
+                     / nullif(sum(l.changes) filter (where l.changes >= 100), 0) end as per_change
+    into fit
+    from (select extract(epoch from f.finished_at - f.started_at) as seconds, f.changes
+          from elt.fold_log as f
+          where f.error is null and f.changes > 0 and f.aggregates <@ names
+          order by f.fold_id desc
+          limit 200) as l;
     -- Rebuild like a planner would: when folding the pending changes is expected to take longer
     -- than the aggregate's last rebuild took, or past rebuild_above whatever the estimate.
     for agg_name in
@@ -144,7 +157,7 @@ begin
                                    - coalesce(w.changes_through, 0) as pending) as p
         where g.name = any(names)
           and (p.pending > g.rebuild_above
-               or p.pending * per_change > (
+               or coalesce(fit.fixed, 0) + p.pending * fit.per_change > (
                       select extract(epoch from r.finished_at - r.started_at)
                       from elt.rebuild_log as r
                       where r.aggregate = g.name
@@ -160,4 +173,4 @@ end
 $$;
 
 comment on function elt.maintain_round(text) is
-    'One round of elt.maintain for a layer (answers, metrics; null: all) in the current repeatable read transaction: nothing when no change arrived since the last; else rebuild the aggregates whose pending changes would take longer to fold (at the layer''s recent folds'' cost per change) than their last rebuild took, or exceed rebuild_above; fold the others.';
+    'One round of elt.maintain for a layer (answers, metrics; null: all) in the current repeatable read transaction: nothing when no change arrived since the last; else rebuild the aggregates whose pending changes would take longer to fold (fixed + per change cost, fitted on the layer''s recent folds) than their last rebuild took, or exceed rebuild_above; fold the others.';
