@@ -93,8 +93,6 @@ max_worker_processes = 48
 max_slot_wal_keep_size = '$slot_keep'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = '$db'
-# Jobs run in background workers: no connection, so no password for pg_cron to hold.
-cron.use_background_workers = on
 max_connections = 200
 logging_collector = on
 log_directory = 'log'
@@ -121,10 +119,24 @@ write_memory_conf() { # name dir
     || echo "include_if_exists = 'memory.conf'" | as_server tee -a "$dir/postgresql.conf" >/dev/null
 }
 
+# How pg_cron runs its jobs, rewritten at every start (the socket directory follows the cluster).
+# Each job connects through the cluster's own socket: trust, in a directory only the server's OS
+# user can enter, so pg_cron holds no password. Not in background workers: with them pg_cron 1.4
+# starts no job while another runs past its due time (citusdata/pg_cron#200), and a metrics
+# round that rebuilt for two minutes held the answers' loop for as long (bench/README.md).
+write_cron_conf() { # dir
+  local dir=$1
+  printf "# Written by scripts/pg.sh at every start: see write_cron_conf there.\ncron.use_background_workers = off\ncron.host = '%s'\n" "$dir/run" \
+    | as_server tee "$dir/cron.conf" >/dev/null
+  as_server grep -q "^include_if_exists = 'cron.conf'" "$dir/postgresql.conf" \
+    || echo "include_if_exists = 'cron.conf'" | as_server tee -a "$dir/postgresql.conf" >/dev/null
+}
+
 start_cluster() { # name port dbname
   local name=$1 port=$2 db=$3 dir
   dir=$(data_root)/$name
   write_memory_conf "$name" "$dir"
+  write_cron_conf "$dir"
   if as_server "$pg_bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
     echo "pg.sh: $name already running on 127.0.0.1:$port"
   else

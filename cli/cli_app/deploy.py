@@ -139,6 +139,14 @@ def schedule_maintenance(conn: psycopg.Connection, replace: bool = False) -> boo
                      " or j.jobname like 'refresh-%')")
         conn.execute("set local role elt_owner")
         conn.execute("call elt.schedule_maintenance(%s)", [replace])
+        conn.execute("reset role")
+        # Outside background workers a job connects where cron.host said when it was scheduled
+        # (the embedded clusters: their own socket, see scripts/pg.sh); one scheduled before
+        # that changed is pointed there too.
+        conn.execute("update cron.job set nodename = current_setting('cron.host'),"
+                     " nodeport = current_setting('port')::int"
+                     " where database = current_database() and (nodename, nodeport) is distinct from"
+                     " (current_setting('cron.host'), current_setting('port')::int)")
     return True
 
 

@@ -14,8 +14,10 @@ SKIP = "skip"
 JOBS = ("maintain-answers", "maintain-metrics", "rebuild-aggregates", "purge-elt-logs", "count-quarantine")
 # The loops that start every minute (elt.maintain, one per layer).
 LOOPS = ("maintain-answers", "maintain-metrics")
-# How pg_cron records a run whose background worker was terminated (shutdown, restart, a kill).
-INTERRUPTED = re.compile(r'terminating background worker( "[^"]*")? due to administrator command')
+# How pg_cron records a run that was terminated (shutdown, restart, a kill): in a background
+# worker, or (scripts/pg.sh since pg_cron#200) over its connection.
+INTERRUPTED = re.compile(r'terminating (background worker( "[^"]*")?|connection) due to administrator command'
+                         r'|^server closed the connection unexpectedly')
 
 
 @dataclass(frozen=True)
