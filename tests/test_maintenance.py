@@ -11,7 +11,7 @@ import pytest
 
 from analytics_changes import check_in_one_snapshot
 from cli_app import deploy
-from conftest import WAREHOUSE_PORT, dsn, source_conninfo, wait_until
+from conftest import WAREHOUSE_PORT, dsn, source_conninfo, stop_cron_jobs, wait_until
 
 AGGREGATES = ["customers_new_returning", "delivery_lag_histogram", "open_orders", "open_orders_by_date",
               "pending_items", "pending_orders", "revenue_by_product", "revenue_daily", "revenue_weekly",
@@ -220,6 +220,37 @@ def test_maintain_rebuilds_when_folding_would_cost_more_than_the_last_rebuild(so
     assert delta_rows(warehouse) == 0 and check_in_one_snapshot(warehouse) == {}
 
 
+def test_an_aggregate_rebuilt_on_the_estimate_is_folded_before_the_estimate_can_rebuild_it_again(
+        source, warehouse, replicated):
+    """Recent folds cost 1 ms a change and pending_items' rebuilds take milliseconds, so about 100
+    pending changes rebuild it; the round after that folds it whatever the estimate (which comes
+    from folds: without them a stale one would rebuild it round after round), and the one after
+    may rebuild it again."""
+    some_orders(source, replicated, orders=10)
+    warehouse.execute("call elt.fold()")
+    warehouse.execute("insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)"
+                      " values (now() - interval '1 second', now(), '{}', 1000, 0)")
+    # pending_items' rebuild takes 5 ms, the other answers' 10 s: only pending_items is in play.
+    warehouse.execute("insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark)"
+                      " select n, now() - case n when 'pending_items' then interval '5 ms' else interval '10 s' end,"
+                      " now(), 0, pg_current_snapshot() from unnest(elt.aggregates_in('answers')) as n")
+
+    def round_rebuilt() -> list[str]:
+        source.execute("call shop.place_orders(16)")  # about 100 changes
+        replicated.catch_up()
+        last = warehouse.execute("select max(rebuild_id) from elt.rebuild_log").fetchone()[0]
+        warehouse.execute("call elt.maintain(run_for => '0 seconds', layer => 'answers')")
+        return [r[0] for r in warehouse.execute("select aggregate from elt.rebuild_log where rebuild_id > %s",
+                                                [last])]
+
+    assert round_rebuilt() == ["pending_items"]
+    assert round_rebuilt() == []
+    assert "pending_items" in warehouse.execute("select aggregates from elt.fold_log"
+                                                " order by fold_id desc limit 1").fetchone()[0]
+    assert round_rebuilt() == ["pending_items"]
+    assert check_in_one_snapshot(warehouse) == {}
+
+
 def test_the_choice_counts_a_folds_fixed_cost_once(source, warehouse, replicated):
     """Recent folds of 100-290 changes cost 20 ms plus 0.01 ms a change. About 600 pending changes
     then cost about 26 ms to fold: less than open_orders' last rebuild (45 ms), so it is folded,
@@ -381,8 +412,8 @@ def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
     """On the cluster's own `warehouse` database, the one pg_cron serves (it outlives a test run:
     the jobs of an earlier run are removed first). The deploy replaces an older version's
     refresh jobs and its one maintenance loop for every layer, keeps a schedule someone changed,
-    and the answers' maintenance job, started at pg_cron's next minute, folds by itself in a
-    background worker."""
+    and the answers' maintenance job, started at pg_cron's next minute, folds by itself over its
+    connection (scripts/pg.sh: the cluster's socket, not a background worker)."""
     target = dsn(WAREHOUSE_PORT, "warehouse")
     deploy.migrate(target, "warehouse")
     with psycopg.connect(target, autocommit=True) as conn:
@@ -426,6 +457,7 @@ def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
                             [job]).fetchone()[0] == 0
         lag = conn.execute("select max(extract(epoch from fold_lag)) from analytics.freshness").fetchone()[0]
         assert lag < 5
+        stop_cron_jobs(conn)  # nothing left running every minute beside the other tests
 
 
 def test_folds_and_rebuilds_during_the_initial_copy_stay_exact(source, warehouse, replication):

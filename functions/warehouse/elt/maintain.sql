@@ -107,15 +107,16 @@ declare
     -- Pending changes are counted in the ids of the logs each layer reads (elt.layers).
     through_answers bigint := elt.last_change_id('answers');
     through_metrics bigint := elt.last_change_id('metrics');
-    -- What a fold of n changes costs this layer: fixed + per_change * n, fitted (least squares)
-    -- on its recent folds. A ratio of time to changes alone counted each fold's fixed cost
+    -- What a fold of n changes costs this layer, from its recent folds: n times their time per
+    -- change (over folds of at least 100 changes: in smaller ones the fixed cost dominates, and 10
+    -- ms for 1 change made 2000 pending changes look like 20 s), or fixed + per_change * n fitted
+    -- by least squares, whichever is lower. The ratio alone counted each fold's fixed cost
     -- (planning, the logs' probes: about 5 ms) as if it grew with the changes: with folds of about
     -- 100 changes every 0.1 s, the 2000 changes pending after the half-second gap between two
     -- runs looked like 0.6 s of folding, so the answers' loop rebuilt open_orders and
-    -- open_orders_by_date once a minute where a fold took 0.05 s. Where the folds do not vary
-    -- enough to fit a positive slope, the ratio over folds of at least 100 changes stands in (10
-    -- ms for 1 change would make 2000 pending changes look like 20 s). Per layer: a metric's
-    -- fold and an answer's cost differently per change.
+    -- open_orders_by_date once a minute where a fold took 0.05 s. The fit counts only where the
+    -- folds vary enough to give it a positive slope. Per layer: a metric's fold and an answer's
+    -- cost differently per change.
     fit record;
     rebuilt text[] := '{}';
     agg_name text;
@@ -134,12 +135,12 @@ begin
         where w.aggregate = any(names) and w.as_of < now() - interval '1 second';
         return;
     end if;
-    select case when count(*) >= 20 and regr_slope(l.seconds, l.changes) > 0
+    select sum(l.seconds) filter (where l.changes >= 100)
+               / nullif(sum(l.changes) filter (where l.changes >= 100), 0) as ratio,
+           case when count(*) >= 20 and regr_slope(l.seconds, l.changes) > 0
                 then greatest(regr_intercept(l.seconds, l.changes), 0) end as fixed,
            case when count(*) >= 20 and regr_slope(l.seconds, l.changes) > 0
-                then regr_slope(l.seconds, l.changes)
-                else sum(l.seconds) filter (where l.changes >= 100)
-                     / nullif(sum(l.changes) filter (where l.changes >= 100), 0) end as per_change
+                then regr_slope(l.seconds, l.changes) end as per_change
     into fit
     from (select extract(epoch from f.finished_at - f.started_at) as seconds, f.changes
           from elt.fold_log as f
@@ -147,7 +148,12 @@ begin
           order by f.fold_id desc
           limit 200) as l;
     -- Rebuild like a planner would: when folding the pending changes is expected to take longer
-    -- than the aggregate's last rebuild took, or past rebuild_above whatever the estimate.
+    -- than the aggregate's last rebuild took, or past rebuild_above whatever the estimate. The
+    -- fit only ever lowers the estimate (of two lines through recent folds, the lower), and an
+    -- aggregate rebuilt on the estimate is folded once before the estimate can rebuild it again:
+    -- its estimate comes from folds, and without them a stale one rebuilt the metrics round after
+    -- round (a rebuild of 20 s left 40k changes pending, which the estimate of four early folds
+    -- priced above the rebuild, and so on for ten minutes).
     for agg_name in
         select g.name
         from elt.aggregate as g
@@ -157,12 +163,13 @@ begin
                                    - coalesce(w.changes_through, 0) as pending) as p
         where g.name = any(names)
           and (p.pending > g.rebuild_above
-               or coalesce(fit.fixed, 0) + p.pending * fit.per_change > (
-                      select extract(epoch from r.finished_at - r.started_at)
-                      from elt.rebuild_log as r
-                      where r.aggregate = g.name
-                      order by r.rebuild_id desc
-                      limit 1))
+               or (w.as_of > coalesce(w.rebuilt_at, '-infinity')
+                   and least(p.pending * fit.ratio, fit.fixed + p.pending * fit.per_change) > (
+                          select extract(epoch from r.finished_at - r.started_at)
+                          from elt.rebuild_log as r
+                          where r.aggregate = g.name
+                          order by r.rebuild_id desc
+                          limit 1)))
         order by g.name
     loop
         perform elt.rebuild_aggregate(agg_name);
@@ -173,4 +180,4 @@ end
 $$;
 
 comment on function elt.maintain_round(text) is
-    'One round of elt.maintain for a layer (answers, metrics; null: all) in the current repeatable read transaction: nothing when no change arrived since the last; else rebuild the aggregates whose pending changes would take longer to fold (fixed + per change cost, fitted on the layer''s recent folds) than their last rebuild took, or exceed rebuild_above; fold the others.';
+    'One round of elt.maintain for a layer (answers, metrics; null: all) in the current repeatable read transaction: nothing when no change arrived since the last; else rebuild the aggregates whose pending changes would take longer to fold (at the lower of the layer''s recent cost per change and a fixed + per change fit) than their last rebuild took, unless a rebuild on that estimate came last, or that exceed rebuild_above; fold the others.';
