@@ -17,13 +17,14 @@ cd "$repo"
 # every DROP DATABASE for up to a minute (tests/conftest.py, stop_cron_jobs).
 (
   set -a; . "$ELT_TEST_PG_DIR/env"; set +a
-  psql "$WAREHOUSE_DSN" -Xq -c "select cron.unschedule(jobid) from cron.job" \
+  psql=${PG_BIN:-/usr/lib/postgresql/15/bin}/psql
+  "$psql" "$WAREHOUSE_DSN" -Xq -c "select cron.unschedule(jobid) from cron.job" \
     -c "select pg_terminate_backend(pid) from pg_stat_activity where query like 'call elt.maintain%'" \
     >/dev/null 2>&1 || true
   for target in "$SOURCE_DSN" "$WAREHOUSE_DSN"; do
-    psql "$target" -XAtq -c "select case when datistemplate then format('alter database %I is_template false;', datname)
+    "$psql" "$target" -XAtq -c "select case when datistemplate then format('alter database %I is_template false;', datname)
                                          else '' end || format('drop database %I with (force);', datname)
-                             from pg_database where datname like 'test\_%'" | psql "$target" -Xq
+                             from pg_database where datname like 'test\_%'" | "$psql" "$target" -Xq
   done
 )
 "$repo/.venv/bin/pytest" "$@"
