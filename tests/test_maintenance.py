@@ -200,6 +200,14 @@ def test_maintain_rebuilds_rather_than_folds_a_bulk_load(source, warehouse, repl
     assert delta_rows(warehouse) == 0 and check_in_one_snapshot(warehouse) == {}
 
 
+def record_rebuilds(warehouse, took: dict[str, str]) -> None:
+    """Log a last rebuild for each aggregate named, as long as it says (an interval): what
+    elt.maintain_round compares a fold's estimated cost with."""
+    warehouse.execute("insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark)"
+                      " select t.name, now() - t.took::interval, now(), 0, pg_current_snapshot()"
+                      " from unnest(%s::text[], %s::text[]) as t (name, took)", [list(took), list(took.values())])
+
+
 def test_maintain_rebuilds_when_folding_would_cost_more_than_the_last_rebuild(source, warehouse, replicated):
     """The choice by measured cost: recent folds cost 1 ms a change, pending_items' last rebuild
     took 50 ms and open_orders' 10 s, so 100 pending changes rebuild the first and fold the other."""
@@ -207,9 +215,7 @@ def test_maintain_rebuilds_when_folding_would_cost_more_than_the_last_rebuild(so
     warehouse.execute("call elt.fold()")
     warehouse.execute("insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)"
                       " values (now() - interval '1 second', now(), '{}', 1000, 0)")
-    warehouse.execute("insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark)"
-                      " values ('pending_items', now() - interval '50 ms', now(), 0, pg_current_snapshot()),"
-                      " ('open_orders', now() - interval '10 s', now(), 0, pg_current_snapshot())")
+    record_rebuilds(warehouse, {"pending_items": "50 ms", "open_orders": "10 s"})
     source.execute("call shop.place_orders(16)")  # about 100 changes
     replicated.catch_up()
     rebuilds = warehouse.execute("select count(*) from elt.rebuild_log").fetchone()[0]
@@ -231,9 +237,8 @@ def test_an_aggregate_rebuilt_on_the_estimate_is_folded_before_the_estimate_can_
     warehouse.execute("insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)"
                       " values (now() - interval '1 second', now(), '{}', 1000, 0)")
     # pending_items' rebuild takes 5 ms, the other answers' 10 s: only pending_items is in play.
-    warehouse.execute("insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark)"
-                      " select n, now() - case n when 'pending_items' then interval '5 ms' else interval '10 s' end,"
-                      " now(), 0, pg_current_snapshot() from unnest(elt.aggregates_in('answers')) as n")
+    answers = warehouse.execute("select elt.aggregates_in('answers')").fetchone()[0]
+    record_rebuilds(warehouse, {n: "5 ms" if n == "pending_items" else "10 s" for n in answers})
 
     def round_rebuilt() -> list[str]:
         source.execute("call shop.place_orders(16)")  # about 100 changes
@@ -262,9 +267,7 @@ def test_the_choice_counts_a_folds_fixed_cost_once(source, warehouse, replicated
     warehouse.execute("insert into elt.fold_log (started_at, finished_at, aggregates, changes, rows_written)"
                       " select now() - make_interval(secs => 0.020 + 0.00001 * n), now(), '{}', n, 0"
                       " from generate_series(100, 290, 10) as n")
-    warehouse.execute("insert into elt.rebuild_log (aggregate, started_at, finished_at, hist_rows, watermark)"
-                      " values ('pending_items', now() - interval '10 ms', now(), 0, pg_current_snapshot()),"
-                      " ('open_orders', now() - interval '45 ms', now(), 0, pg_current_snapshot())")
+    record_rebuilds(warehouse, {"pending_items": "10 ms", "open_orders": "45 ms"})
     source.execute("call shop.place_orders(100)")  # about 600 changes
     replicated.catch_up()
     pending = warehouse.execute("select max(changes_pending) from analytics.freshness").fetchone()[0]
