@@ -23,7 +23,11 @@ connection per 100 tx/s, paced. Every second: each served answer is read to the 
 it moves no top-3 and no item sum) is committed at the source and timed until the served
 open_orders includes it, then deleted; slot lag, freshness, folds and CPU are sampled. The
 recomputes run on their own connection, one round after another, at most one round a second
-(`--recompute-every`: they load the machine like any reader).
+(`--recompute-every`). The bench's readers (answers, recomputes, metrics) take turns, one query
+at a time, served reads first, like one analyst at a psql prompt: a recompute takes a core
+for up to a second, and on 2 cores a served answer timed beside it measured the bench's own load
+(p99 up to 2.5x); --readers-overlap lets them run at once, as before. The write mix, the
+maintenance, the marker and the monitor never wait for a turn.
 At the end of the rate every answer is compared with its recompute in one REPEATABLE READ snapshot.
 After the last rate, with the maintenance stopped, 0.1% of the orders change and one fold is
 timed against a rebuild of every aggregate (rebuilt_rows_written 0 says the folds kept them exact).
@@ -31,6 +35,10 @@ Writes bench/results/sustained.json and bench/sustained.png (at 1M orders; susta
 sustained_10m.png at 10M...)."""
 
 import argparse
+import bisect
+import contextlib
+import heapq
+import itertools
 import json
 import math
 import os
@@ -149,12 +157,46 @@ class Cpu:
                    for name in cl1}}
 
 
+class Turns:
+    """One reader at a time: the served reads first, then in the order they asked. A served read
+    waits for at most the one recompute running, so the answers are still sampled every second
+    (in turn order alone, each of their four reads waited for a recompute: one sample in 1.9 s).
+    A plain Lock would not do either: the recompute loop, asking again as soon as it lets go,
+    kept it for whole rounds."""
+
+    def __init__(self, overlap: bool = False):
+        self.overlap = overlap
+        self.changed = threading.Condition()
+        self.waiting: list[tuple[int, int]] = []
+        self.tickets = itertools.count()
+        self.busy = False
+
+    @contextlib.contextmanager
+    def turn(self, served: bool = False):
+        if self.overlap:
+            yield
+            return
+        with self.changed:
+            me = (0 if served else 1, next(self.tickets))
+            heapq.heappush(self.waiting, me)
+            self.changed.wait_for(lambda: not self.busy and self.waiting[0] == me)
+            heapq.heappop(self.waiting)
+            self.busy = True
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.busy = False
+                self.changed.notify_all()
+
+
 class Run:
     """One rate: the traffic and the samplers, each on its own connection and thread."""
 
     def __init__(self, source_dsn, warehouse_dsn, rate, seconds, marker_day, recompute_every,
-                 metric_recompute_every=30, with_metrics=True):
+                 metric_recompute_every=30, with_metrics=True, readers_overlap=False):
         self.source_dsn, self.warehouse_dsn = source_dsn, warehouse_dsn
+        self.turns = Turns(overlap=readers_overlap)
         self.with_metrics = with_metrics
         self.recompute_every = recompute_every
         self.metric_recompute_every = metric_recompute_every
@@ -204,45 +246,44 @@ class Run:
         cpu = Cpu()
         last = {"commits": None, "t": None}
 
-        def served():
-            sample = {"t": self.since(), "ms": {}, "rows": {}}
-            for name in ANSWERS:
-                started = time.perf_counter()
-                rows = wh.execute(f"select * from analytics.{name}").fetchall()
+        def timed(conn, sample, name, query, served=False):
+            """One reader's query in its turn: its milliseconds, its rows, and when it ran."""
+            with self.turns.turn(served):
+                t0, started = self.since(), time.perf_counter()
+                rows = conn.execute(query).fetchall()
                 sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
-                sample["rows"][name] = len(rows)
+                sample["spans"][name] = [t0, self.since()]
+            return rows
+
+        def served():
+            sample = {"t": self.since(), "ms": {}, "rows": {}, "spans": {}}
+            for name in ANSWERS:
+                sample["rows"][name] = len(timed(wh, sample, name, f"select * from analytics.{name}", served=True))
             sample["t_end"] = self.since()
             self.served.append(sample)
 
         def recompute():
             while not self.stop.is_set():
-                sample = {"t": self.since(), "ms": {}}
+                sample = {"t": self.since(), "ms": {}, "spans": {}}
                 for name in ANSWERS:
-                    started = time.perf_counter()
-                    rc.execute(f"select * from analytics.{name}_recompute").fetchall()
-                    sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
+                    timed(rc, sample, name, f"select * from analytics.{name}_recompute")
                 sample["t_end"] = self.since()
                 self.recomputed.append(sample)
                 self.stop.wait(max(0.0, sample["t"] + self.recompute_every - self.since()))
 
         def metrics_served():
-            sample = {"t": self.since(), "ms": {}, "rows": {}}
+            sample = {"t": self.since(), "ms": {}, "rows": {}, "spans": {}}
             for name in metrics:
-                started = time.perf_counter()
-                rows = mw.execute(f"select * from analytics.{name}").fetchall()
-                sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
-                sample["rows"][name] = len(rows)
+                sample["rows"][name] = len(timed(mw, sample, name, f"select * from analytics.{name}", served=True))
             sample["t_end"] = self.since()
             self.metrics_served.append(sample)
 
         def metrics_recompute():
             while not self.stop.is_set():
-                sample = {"t": self.since(), "ms": {}}
+                sample = {"t": self.since(), "ms": {}, "spans": {}}
                 for name in metrics:
                     if METRICS[name] and not self.stop.is_set():
-                        started = time.perf_counter()
-                        mr.execute(f"select * from {METRICS[name]}").fetchall()
-                        sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
+                        timed(mr, sample, name, f"select * from {METRICS[name]}")
                 sample["t_end"] = self.since()
                 self.metrics_recomputed.append(sample)
                 self.stop.wait(max(0.0, sample["t"] + self.metric_recompute_every - self.since()))
@@ -357,11 +398,23 @@ def check_equal(warehouse_dsn) -> dict:
     return result
 
 
-def overlaps_a_recompute(sample: dict, rounds: list[dict]) -> bool:
-    """Whether a served sample ran while a round of recomputes did (samples before t_end was
-    recorded count as overlapping none)."""
-    end = sample.get("t_end", sample["t"])
-    return any(r["t"] < end and sample["t"] < r.get("t_end", r["t"]) for r in rounds)
+class Recomputes:
+    """When the recomputes ran, query by query: each loop runs one at a time, so sorted by start
+    its spans are sorted by end too, and one bisection finds the one a span could overlap."""
+
+    def __init__(self, *loops: list[dict]):
+        self.loops = []
+        for rounds in loops:
+            spans = sorted(span for r in rounds for span in r["spans"].values())
+            self.loops.append(([a for a, _ in spans], [b for _, b in spans]))
+
+    def beside(self, span) -> bool:
+        start, end = span
+        for starts, ends in self.loops:
+            i = bisect.bisect_right(ends, start)  # the first that ends after this one starts
+            if i < len(starts) and starts[i] < end:
+                return True
+        return False
 
 
 def summarise(run: Run, warehouse) -> dict:
@@ -378,19 +431,22 @@ def summarise(run: Run, warehouse) -> dict:
                       for name in metric_names}
     metrics_recompute = {name: stats([s["ms"][name] for s in run.metrics_recomputed if name in s["ms"]])
                          for name in metric_names if METRICS.get(name)}
-    # The bench's own recomputes take a core for about a second: on 2 cores the served samples
-    # taken meanwhile wait for CPU that no user's traffic takes. Both halves are reported.
+    # The bench's own recomputes take a core for about a second: on 2 cores a served answer
+    # timed meanwhile waits for CPU that no user's traffic takes. Both halves are reported, read
+    # by read: with the readers taking turns (the default) none is beside a recompute.
     # The metrics' recomputes from the facts too (seconds each at 1M orders).
-    rounds_all = run.recomputed + run.metrics_recomputed
-    beside = [s for s in run.served if overlaps_a_recompute(s, rounds_all)]
-    clear = [s for s in run.served if not overlaps_a_recompute(s, rounds_all)]
-    served_split = {name: {"clear_of_recomputes": stats([s["ms"][name] for s in clear]),
-                           "beside_a_recompute": stats([s["ms"][name] for s in beside])}
-                    for name in ANSWERS}
+    recomputes = Recomputes(run.recomputed, run.metrics_recomputed)
+    served_split = {}
+    for name in ANSWERS:
+        split = {True: [], False: []}
+        for s in run.served:
+            split[recomputes.beside(s["spans"][name])].append(s["ms"][name])
+        served_split[name] = {"clear_of_recomputes": stats(split[False]), "beside_a_recompute": stats(split[True])}
     rounds = [s["t"] for s in run.recomputed]
     commits = sum(w["commits"] for w in run.traffic)
     summary = {
         "rate_target": run.rate, "seconds": round(run.elapsed, 1),
+        "readers": "overlap" if run.turns.overlap else "take turns",
         "achieved_tx_per_s": round(commits / run.elapsed, 1), "commits": commits,
         "errors": sum(w["errors"] for w in run.traffic), "writers": run.traffic,
         "tx_per_s_per_second": stats([m["tx_per_s"] for m in run.monitor if "tx_per_s" in m]),
@@ -521,6 +577,8 @@ def main() -> None:
     # stopped, and with the answers' recomputes it held both cores (the folds fell minutes behind).
     parser.add_argument("--metric-recompute-every", type=float, default=120,
                         help="seconds between the starts of two rounds of the metrics' recomputes from the facts")
+    parser.add_argument("--readers-overlap", action="store_true",
+                        help="let the bench's readers (answers, recomputes, metrics) run at once, not in turns")
     parser.add_argument("--big", action="store_true", help="10M orders, 500 tx/s only")
     # The star tables' first build reads the whole log: about 3.5 minutes at 1M orders, about 40
     # at 10M. Without it the metrics are neither built nor maintained, and the answers alone run.
@@ -546,6 +604,7 @@ def main() -> None:
     results: dict = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "machine": f"{os.cpu_count()} cores", "orders": args.orders, "minutes": dict(zip(rates, minutes)),
                      "recompute_every_s": args.recompute_every,
+                     "readers": "overlap" if args.readers_overlap else "take turns",
                      "maintenance": {}, "deploy_jobs": [], "rates": []}
     stop_maintenance = threading.Event()
     RESULTS.parent.mkdir(exist_ok=True)
@@ -565,7 +624,8 @@ def main() -> None:
                 marker_day = date(1970, 1, 1)
                 for rate, duration in zip(rates, minutes):
                     run = Run(source_dsn, warehouse_dsn, rate, duration * 60, marker_day, args.recompute_every,
-                              args.metric_recompute_every, with_metrics=not args.without_metrics)
+                              args.metric_recompute_every, with_metrics=not args.without_metrics,
+                              readers_overlap=args.readers_overlap)
                     print(f"{rate} tx/s for {duration} min", flush=True)
                     run.start()
                     run.finish()
