@@ -106,6 +106,18 @@ def test_the_delta_reads_the_changed_keys_by_index_not_the_tables(source, wareho
     assert check_in_one_snapshot(warehouse) == {}
 
 
+def test_an_answer_over_many_maintained_rows_is_priced_below_jit(warehouse):
+    # 50k products with pending items, as at 10M orders: the answer reads them as they are, and
+    # the planner must price it so (a cost over jit_above_cost compiled it, 11-30 ms, every read).
+    warehouse.execute("insert into analytics.pending_items_maintained (product_id, pending_items)"
+                      " select p, 1 from generate_series(1, 50000) as p")
+    warehouse.execute("analyze analytics.pending_items_maintained")
+    [[plan]] = warehouse.execute("explain (format json) select * from analytics.pending_items").fetchone()
+    jit_above = float(warehouse.execute("select current_setting('jit_above_cost')").fetchone()[0])
+    assert plan["Plan"]["Total Cost"] < jit_above
+    assert len(warehouse.execute("select * from analytics.pending_items").fetchall()) == 50000
+
+
 def test_every_analytics_and_clean_object_and_column_says_what_it_is(warehouse):
     undocumented = warehouse.execute("""
         select n.nspname || '.' || c.relname

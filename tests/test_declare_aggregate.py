@@ -71,6 +71,22 @@ def test_one_declaration_makes_every_part_commented_and_exact(applier):
     assert check_in_one_snapshot(applier) == {}
 
 
+def test_a_group_with_a_null_key_changed_since_the_fold_is_read_once(applier):
+    # The fixture's orders have no delivery date: open_orders' null-date groups, now folded.
+    applier.execute("call elt.fold()")
+    assert applier.execute("select count(*) from analytics.open_orders_maintained"
+                           " where delivery_date is null").fetchone()[0] == 2
+    # Changes to those groups, not folded: the answer reads each null-key group once, its
+    # maintained row plus its delta, and leaves the unchanged one as it is.
+    applier.execute("insert into operations.orders (order_id, customer_id, status) values (4, 2, 'PENDING')")
+    assert applier.execute("select delivery_date, status, open_orders from analytics.open_orders"
+                           " order by status").fetchall() == [(None, "PENDING", 2), (None, "PROCESSING", 1)]
+    applier.execute("update operations.orders set status = 'COMPLETED' where order_id = 3")
+    assert check_in_one_snapshot(applier, ["open_orders", "top_dates"]) == {}
+    assert applier.execute("select delivery_date, status, open_orders from analytics.open_orders"
+                           ).fetchall() == [(None, "PENDING", 2)]
+
+
 def test_a_changed_declaration_rebuilds_and_changed_measures_recreate(applier):
     declare(applier)
     before = applier.execute("select snapshot::text from elt.watermark where aggregate = 'lines_by_status'").fetchone()
