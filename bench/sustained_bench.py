@@ -26,7 +26,7 @@ recomputes run on their own connection, one round after another, at most one rou
 (`--recompute-every`). The bench's readers (answers, recomputes, metrics) take turns, one query
 at a time, served reads first, like one analyst at a psql prompt: a recompute takes a core
 for up to a second, and on 2 cores a served answer timed beside it measured the bench's own load
-(p99 up to 2.5x); --readers-overlap lets them run at once, as before. The write mix, the
+(at 1M orders, p99s 3-4 times those timed in turns); --readers-overlap lets them run at once. The write mix, the
 maintenance, the marker and the monitor never wait for a turn.
 At the end of the rate every answer is compared with its recompute in one REPEATABLE READ snapshot.
 After the last rate, with the maintenance stopped, 0.1% of the orders change and one fold is
