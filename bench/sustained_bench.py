@@ -42,6 +42,8 @@ import itertools
 import json
 import math
 import os
+import random
+import statistics
 import threading
 import time
 from collections import Counter
@@ -96,6 +98,20 @@ def pct(values, p):
 
 def stats(values) -> dict:
     return {"n": len(values), "p50": pct(values, 50), "p99": pct(values, 99), "max": pct(values, 100)}
+
+
+def median_difference(first, last, resamples=2000) -> dict | None:
+    """The last minute's p50 minus the first's, with a 95% bootstrap interval: about 50 samples a
+    minute put a few tenths of a millisecond of noise on each p50, so a difference inside the
+    interval is no evidence of a slowdown, and a whole interval above zero is."""
+    if not first or not last:
+        return None
+    rng = random.Random(0)
+    diffs = sorted(statistics.median(rng.choices(last, k=len(last))) - statistics.median(rng.choices(first, k=len(first)))
+                   for _ in range(resamples))
+    return {"ms": round(statistics.median(last) - statistics.median(first), 2),
+            "ci95": [round(diffs[int(0.025 * resamples)], 2), round(diffs[int(0.975 * resamples) - 1], 2)],
+            "slower": diffs[int(0.025 * resamples)] > 0}
 
 
 def plain(value):
@@ -247,11 +263,17 @@ class Run:
         last = {"commits": None, "t": None}
 
         def timed(conn, sample, name, query, served=False):
-            """One reader's query in its turn: its milliseconds, its rows, and when it ran."""
+            """One reader's query in its turn: its milliseconds, its rows, and when it ran.
+            ms is until the rows are Python objects; received_ms until the last row has reached
+            the client (psycopg's execute returns with the whole result in hand), which is what
+            the database and the wire cost, whatever the client then does with the rows."""
             with self.turns.turn(served):
                 t0, started = self.since(), time.perf_counter()
-                rows = conn.execute(query).fetchall()
+                cursor = conn.execute(query)
+                received = time.perf_counter()
+                rows = cursor.fetchall()
                 sample["ms"][name] = round((time.perf_counter() - started) * 1000, 2)
+                sample.setdefault("received_ms", {})[name] = round((received - started) * 1000, 2)
                 sample["spans"][name] = [t0, self.since()]
             return rows
 
@@ -422,9 +444,11 @@ def summarise(run: Run, warehouse) -> dict:
     served = {}
     for name in ANSWERS:
         ms = [s["ms"][name] for s in run.served]
-        served[name] = {**stats(ms),
-                        "first_minute_p50": pct([s["ms"][name] for s in run.served if s["t"] < minute], 50),
-                        "last_minute_p50": pct([s["ms"][name] for s in run.served if s["t"] >= run.elapsed - minute], 50)}
+        first = [s["ms"][name] for s in run.served if s["t"] < minute]
+        last = [s["ms"][name] for s in run.served if s["t"] >= run.elapsed - minute]
+        served[name] = {**stats(ms), "first_minute_p50": pct(first, 50), "last_minute_p50": pct(last, 50),
+                        "last_minus_first_minute_p50": median_difference(first, last),
+                        "received": stats([s["received_ms"][name] for s in run.served if "received_ms" in s])}
     recompute = {name: stats([s["ms"][name] for s in run.recomputed]) for name in ANSWERS}
     metric_names = sorted({n for s in run.metrics_served for n in s["ms"]})
     metrics_served = {name: stats([s["ms"][name] for s in run.metrics_served if name in s["ms"]])
@@ -823,6 +847,10 @@ def brief(summary: dict) -> dict:
             "served_p50_p99_ms": {n: [summary["served_ms"][n]["p50"], summary["served_ms"][n]["p99"]] for n in ANSWERS},
             "served_first_last_minute_p50_ms": {n: [summary["served_ms"][n]["first_minute_p50"],
                                                      summary["served_ms"][n]["last_minute_p50"]] for n in ANSWERS},
+            "served_last_minus_first_minute_p50_ms": {n: summary["served_ms"][n]["last_minus_first_minute_p50"]
+                                                      for n in ANSWERS},
+            "served_received_p50_p99_ms": {n: [summary["served_ms"][n]["received"][k] for k in ("p50", "p99")]
+                                           for n in ANSWERS},
             "served_clear_of_recomputes_p50_p99_ms": {
                 n: [summary["served_ms_by_recompute_overlap"][n]["clear_of_recomputes"][k] for k in ("p50", "p99")]
                 for n in ANSWERS},
