@@ -378,6 +378,8 @@ class Run:
                          threading.Thread(target=recompute, name="recompute", daemon=True),
                          self.every_second(metrics_served),
                          threading.Thread(target=metrics_recompute, name="metrics recompute", daemon=True)]
+        self.wal_conns = {"source": mon_src, "warehouse": mon_wh}
+        self.wal_started = {name: wal_counters(c) for name, c in self.wal_conns.items()}
         self.t0 = time.monotonic()
         self.wall_started = datetime.now(timezone.utc)
         for thread in self.writers + self.samplers:
@@ -387,11 +389,26 @@ class Run:
         for thread in self.writers:
             thread.join()
         self.elapsed = time.monotonic() - self.t0
+        self.wal = {}
+        for name, conn in self.wal_conns.items():
+            (records0, fpi0, bytes0, checkpoints0), (records, fpi, size, checkpoints) = \
+                self.wal_started[name], wal_counters(conn)
+            self.wal[name] = {"mb_per_s": round((size - bytes0) / 1e6 / self.elapsed, 2),
+                              "full_page_images_per_s": round((fpi - fpi0) / self.elapsed, 1),
+                              "records_per_s": round((records - records0) / self.elapsed, 1),
+                              "checkpoints": checkpoints - checkpoints0}
         self.stop.set()
         for thread in self.samplers:
             thread.join(timeout=180)
         for conn in self.connections:
             conn.close()
+
+
+def wal_counters(conn) -> tuple:
+    """The cluster's WAL written so far: records, full-page images, bytes, and checkpoints."""
+    return conn.execute("select w.wal_records, w.wal_fpi, w.wal_bytes::bigint,"
+                        " b.checkpoints_timed + b.checkpoints_req"
+                        " from pg_stat_wal as w, pg_stat_bgwriter as b").fetchone()
 
 
 def check_equal(warehouse_dsn) -> dict:
@@ -493,6 +510,7 @@ def summarise(run: Run, warehouse) -> dict:
                       "max": max((m[key] for m in run.monitor), default=None)}
                 for key in ("machine_busy_pct", "source_cores", "warehouse_cores", "bench_cores")},
         "sampler_errors": run.errors,
+        "wal": run.wal,
     }
     # Per layer: the answers' loop folds every 0.1 s, the metrics' every second (and not at all
     # with --without-metrics, where their lag only grows).
@@ -519,6 +537,18 @@ def summarise(run: Run, warehouse) -> dict:
                 "select d.status, count(*), max(d.return_message) from cron.job_run_details d"
                 " join cron.job j using (jobid) where j.jobname = %s and d.start_time >= %s"
                 " group by d.status", [JOB, run.wall_started]).fetchall()]
+        # The other jobs that ran during the traffic, with when (seconds into the run): at 10M
+        # orders count-quarantine's full count took minutes under the traffic and slowed every
+        # answer while it ran.
+        summary["other_cron_runs"] = [
+            {"command": cmd, "status": status, "from_s": start, "to_s": end} for cmd, status, start, end in
+            warehouse.execute(
+                "select d.command, d.status, round(extract(epoch from d.start_time - %s)::numeric, 1)::float8,"
+                " round(extract(epoch from coalesce(d.end_time, now()) - %s)::numeric, 1)::float8"
+                " from cron.job_run_details as d"
+                " where d.start_time >= %s and d.start_time < %s::timestamptz + make_interval(secs => %s)"
+                " and d.command not like 'call elt.maintain(%%' order by d.start_time",
+                [run.wall_started, run.wall_started, run.wall_started, run.wall_started, run.elapsed]).fetchall()]
     return summary
 
 
@@ -857,11 +887,11 @@ def brief(summary: dict) -> dict:
             "recompute_p50_p99_ms": {n: [summary["recompute_ms"][n][k] for k in ("p50", "p99")] for n in ANSWERS},
             "recompute_rounds": summary["recompute_rounds"],
             "freshness_ms": summary["freshness_ms"], "apply_ms": summary["apply_ms"],
-            "slot_lag_bytes_max": summary["slot_lag_bytes"]["max"], "cpu": summary["cpu"],
+            "slot_lag_bytes_max": summary["slot_lag_bytes"]["max"], "cpu": summary["cpu"], "wal": summary["wal"],
             "equal": {n: e["equal"] for n, e in summary["equal"].items()},
             "metrics_served_p50_p99_ms": {n: [s["p50"], s["p99"]] for n, s in summary["metrics_served_ms"].items()},
             "metrics_recompute_p50_ms": {n: s["p50"] for n, s in summary["metrics_recompute_ms"].items()},
-            **{k: summary[k] for k in ("fold_lag_s", "metrics_fold_lag_s", "folds", "cron_runs", "sampler_errors")
+            **{k: summary[k] for k in ("fold_lag_s", "metrics_fold_lag_s", "folds", "cron_runs", "other_cron_runs", "sampler_errors")
                if summary.get(k)}}
 
 

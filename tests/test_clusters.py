@@ -42,6 +42,10 @@ def test_both_clusters_are_set_for_logical_replication_and_pg_cron():
             assert setting("cron.database_name") == db
             assert setting("max_slot_wal_keep_size") != "-1"
             assert setting("listen_addresses") == "127.0.0.1"
+            # Checkpoints minutes apart, not every 50 s under sustained traffic (scripts/pg.sh).
+            assert setting("max_wal_size") == "4GB"
+            assert setting("checkpoint_timeout") == "10min"
+            assert setting("wal_compression") == "lz4"
     # PostgreSQL refuses root: the servers run as a non-root OS user.
     for name in ("source", "warehouse"):
         pid = (TEST_PG_DIR / "data" / name / "postmaster.pid").read_text().split()[0]

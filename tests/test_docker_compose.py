@@ -18,7 +18,8 @@ def test_compose_offers_the_same_two_servers():
         assert service["environment"]["POSTGRES_DB"] == db
         command = service["command"]
         for setting in ("wal_level=logical", "shared_preload_libraries=pg_cron",
-                        f"cron.database_name={db}", "max_slot_wal_keep_size="):
+                        f"cron.database_name={db}", "max_slot_wal_keep_size=",
+                        "max_wal_size=4GB", "checkpoint_timeout=10min", "wal_compression=lz4"):
             assert setting in command
 
 
