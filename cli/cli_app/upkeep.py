@@ -149,7 +149,7 @@ def quarantine_checks(quarantine: dict | None, age: tuple[bool, float | None] | 
     kept, seconds = age or (False, None)
     if kept and seconds is None:
         return [Check("quarantine", WARN, "not counted yet: call elt.count_quarantine()"
-                      " (the pg_cron job count-quarantine runs it every 15 minutes)")]
+                      " (the pg_cron job count-quarantine runs it hourly)")]
     total = sum(quarantine.values())
     when = f" (counted {_age(seconds)} ago)" if kept else ""
     detail = (f"{total} row(s) held: " + ", ".join(f"{k} {v}" for k, v in quarantine.items())

@@ -1,7 +1,8 @@
 -- elt.count_quarantine
 -- call elt.count_quarantine(): count the quarantined rows per table and rule into
 -- elt.quarantine_count, in one snapshot, for `cli-app status` to read in a millisecond. The
--- pg_cron job count-quarantine runs it every 15 minutes; status shows how old the count is.
+-- pg_cron job count-quarantine runs it hourly (its cost grows with the tables: see
+-- elt.schedule_maintenance); status shows how old the count is. Call it to count now.
 -- Counts the checked rows directly rather than clean.quarantine, whose row images it would
 -- otherwise build for nothing.
 
@@ -28,4 +29,4 @@ end
 $$;
 
 comment on procedure elt.count_quarantine() is
-    'Count clean.quarantine per table and rule into elt.quarantine_count (pg_cron job count-quarantine, every 15 minutes), so status reads it cheaply.';
+    'Count clean.quarantine per table and rule into elt.quarantine_count (pg_cron job count-quarantine, hourly), so status reads it cheaply.';

@@ -5,8 +5,12 @@
 --                        tables and folds the metrics every second)
 --   rebuild-aggregates   nightly: call elt.rebuild_all() (re-anchors every maintained part)
 --   purge-elt-logs       daily: call elt.purge()
---   count-quarantine     every 15 minutes: call elt.count_quarantine() (what status reads)
--- A job that exists keeps its schedule (someone may have chosen it), unless replace is true.
+--   count-quarantine     hourly: call elt.count_quarantine() (what status reads)
+-- A job that exists keeps its schedule (someone may have chosen it), unless replace is true, or
+-- unless it still has an older version's default: count-quarantine ran every 15 minutes until
+-- a count, which evaluates the rules over every order and item, was seen to take over two
+-- minutes of the warehouse's CPU at 10M orders under 500 tx/s (bench/README.md), slowing
+-- every answer while it ran: a sixth of the warehouse's time, for a number status shows.
 -- Jobs of older versions are unscheduled: refresh-<aggregate>, and maintain-aggregates and
 -- advance-star-tables, which the two layers' jobs replace (migrations/warehouse/0013). pg_cron
 -- lives only in the database named by cron.database_name; elsewhere this says so, does nothing.
@@ -29,10 +33,13 @@ begin
             ('maintain-metrics', '* * * * *', $c$call elt.maintain(layer => 'metrics')$c$),
             ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()'),
             ('purge-elt-logs', '17 3 * * *', 'call elt.purge()'),
-            ('count-quarantine', '*/15 * * * *', 'call elt.count_quarantine()')
+            ('count-quarantine', '7 * * * *', 'call elt.count_quarantine()')
         ) as j (name, schedule, command)
     loop
-        if replace or not exists (select from cron.job as j where j.jobname = job.name) then
+        -- cron.schedule under a job's name reschedules that job.
+        if replace or not exists (select from cron.job as j
+                                  where j.jobname = job.name
+                                    and (j.jobname, j.schedule) <> ('count-quarantine', '*/15 * * * *')) then
             perform cron.schedule(job.name, job.schedule, job.command);
         end if;
     end loop;
@@ -40,4 +47,4 @@ end
 $$;
 
 comment on procedure elt.schedule_maintenance(boolean) is
-    'Schedule the pg_cron jobs maintain-answers and maintain-metrics (every minute), rebuild-aggregates (nightly), purge-elt-logs (daily) and count-quarantine (every 15 minutes), keeping existing schedules unless replace; needs pg_cron in this database.';
+    'Schedule the pg_cron jobs maintain-answers and maintain-metrics (every minute), rebuild-aggregates (nightly), purge-elt-logs (daily) and count-quarantine (hourly), keeping existing schedules unless replace (an older version''s default moves to today''s); needs pg_cron in this database.';
