@@ -134,8 +134,8 @@ write_cron_conf() { # dir
 
 # Checkpoints, rewritten at every start. At the default max_wal_size (1GB) the warehouse, which
 # writes each source change several times (its staging row, its log entry, the folds, the star
-# tables), checkpointed every 50 s under 500 tx/s at 1M orders, back to back, and 70% of its WAL
-# were full-page images: the first write to a page after each checkpoint copies the page whole,
+# tables), checkpointed every 24-59 s under 500 tx/s at 1M orders, back to back, and most of its
+# WAL was full-page images: the first write to a page after each checkpoint copies the page whole,
 # and the updates land on pages at random. Fewer checkpoints copy each page less often, and lz4
 # shrinks the copies that remain.
 write_wal_conf() { # dir

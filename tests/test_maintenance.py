@@ -431,7 +431,7 @@ def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():
         conn.execute("select cron.schedule('maintain-aggregates', '* * * * *', 'call elt.maintain()')")
         conn.execute("select cron.schedule('advance-star-tables', '* * * * *', 'call elt.maintain_star()')")
         # An older version's default schedule moves to today's (a full count every 15 minutes
-        # took a sixth of the warehouse's time at 10M orders).
+        # took over two minutes of a core in every fifteen at 10M orders).
         conn.execute("select cron.schedule('count-quarantine', '*/15 * * * *', 'call elt.count_quarantine()')")
         deploy.apply_objects(conn, "warehouse")
         jobs = {r[0]: (r[1], r[2]) for r in conn.execute("select jobname, schedule, command from cron.job")}

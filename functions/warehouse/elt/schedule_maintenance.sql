@@ -7,10 +7,10 @@
 --   purge-elt-logs       daily: call elt.purge()
 --   count-quarantine     hourly: call elt.count_quarantine() (what status reads)
 -- A job that exists keeps its schedule (someone may have chosen it), unless replace is true, or
--- unless it still has an older version's default: count-quarantine ran every 15 minutes until
--- a count, which evaluates the rules over every order and item, was seen to take over two
--- minutes of the warehouse's CPU at 10M orders under 500 tx/s (bench/README.md), slowing
--- every answer while it ran: a sixth of the warehouse's time, for a number status shows.
+-- unless it still has the default an older version gave it (old_default): count-quarantine ran
+-- every 15 minutes until a count, which evaluates the rules over every order and item, was seen
+-- to take over two minutes of a core at 10M orders under 500 tx/s (bench/README.md), slowing
+-- every answer while it ran: over two minutes in every fifteen, for a number status shows.
 -- Jobs of older versions are unscheduled: refresh-<aggregate>, and maintain-aggregates and
 -- advance-star-tables, which the two layers' jobs replace (migrations/warehouse/0013). pg_cron
 -- lives only in the database named by cron.database_name; elsewhere this says so, does nothing.
@@ -29,17 +29,16 @@ begin
     where j.jobname like 'refresh-%' or j.jobname in ('maintain-aggregates', 'advance-star-tables');
     for job in
         select * from (values
-            ('maintain-answers', '* * * * *', $c$call elt.maintain(layer => 'answers')$c$),
-            ('maintain-metrics', '* * * * *', $c$call elt.maintain(layer => 'metrics')$c$),
-            ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()'),
-            ('purge-elt-logs', '17 3 * * *', 'call elt.purge()'),
-            ('count-quarantine', '7 * * * *', 'call elt.count_quarantine()')
-        ) as j (name, schedule, command)
+            ('maintain-answers', '* * * * *', $c$call elt.maintain(layer => 'answers')$c$, null),
+            ('maintain-metrics', '* * * * *', $c$call elt.maintain(layer => 'metrics')$c$, null),
+            ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()', null),
+            ('purge-elt-logs', '17 3 * * *', 'call elt.purge()', null),
+            ('count-quarantine', '7 * * * *', 'call elt.count_quarantine()', '*/15 * * * *')
+        ) as j (name, schedule, command, old_default)
     loop
         -- cron.schedule under a job's name reschedules that job.
         if replace or not exists (select from cron.job as j
-                                  where j.jobname = job.name
-                                    and (j.jobname, j.schedule) <> ('count-quarantine', '*/15 * * * *')) then
+                                  where j.jobname = job.name and j.schedule is distinct from job.old_default) then
             perform cron.schedule(job.name, job.schedule, job.command);
         end if;
     end loop;
