@@ -6,6 +6,7 @@ the business metrics too (METRICS), their recomputes from the facts every 120 s.
     .venv/bin/python bench/sustained_bench.py --orders 20000 --rates 100,500 --minutes 1   # smoke run
     .venv/bin/python bench/sustained_bench.py --big           # 10M orders, 500 tx/s only
     .venv/bin/python bench/sustained_bench.py --minutes 5,10,5 --recompute-every 5   # shorter, lighter
+    .venv/bin/python bench/sustained_bench.py --big --pin-clusters   # source and warehouse a core each
     make bench BENCH=sustained ARGS="--orders 20000 --rates 100,500 --minutes 1"
 
 Own cluster pair through benchlib (ELT_BENCH_PG_DIR, ELT_BENCH_SOURCE_PORT, ELT_BENCH_WAREHOUSE_PORT).
@@ -31,7 +32,11 @@ maintenance, the marker and the monitor never wait for a turn.
 At the end of the rate every answer is compared with its recompute in one REPEATABLE READ snapshot.
 After the last rate, with the maintenance stopped, 0.1% of the orders change and one fold of the
 answers' aggregates is timed against their rebuild, three times on other orders, medians compared
-(rebuilt_rows_written 0 says the folds kept them exact); then a rebuild of every aggregate.
+(rebuilt_rows_written 0 says the folds kept them exact), and beside each fold its floor: what no
+fold of those orders can skip (fold_floor); then a rebuild of every aggregate.
+--pin-clusters runs the traffic with the source's processes on core 0 and the warehouse's on
+core 1, as if they had a machine each (a shop's source is not on its warehouse's cores); the
+fold against rebuild runs unpinned, the rebuild's parallel workers on both cores as otherwise.
 Writes bench/results/sustained.json and bench/sustained.png (at 1M orders; sustained_10m.json and
 sustained_10m.png at 10M...)."""
 
@@ -51,6 +56,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import psycopg
+from psycopg import sql
 
 import benchlib
 from benchlib import REPO, SOURCE_PORT, WAREHOUSE_PORT, dsn, fresh
@@ -115,6 +121,31 @@ def median_difference(first, last, resamples=2000) -> dict | None:
             "slower": diffs[int(0.025 * resamples)] > 0}
 
 
+def trend(minutes, resamples=2000) -> dict | None:
+    """How much slower the run got from its first minute to its last, judged from every minute's
+    p50 (minutes: one list of reads per minute): a least-squares line through them, its rise from
+    the first minute to the last, and a 95% interval from refitting it to the line plus residuals
+    drawn again (the spread between whole minutes is the noise here, which a comparison of the two
+    end minutes' reads alone leaves out: that test called a flat run 0.2-0.3 ms slower). Slower
+    only when the whole interval is above zero."""
+    points = [(i, statistics.median(m)) for i, m in enumerate(minutes) if m]
+    if len(points) < 3:
+        return None
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    fit = statistics.linear_regression(xs, ys)
+    span = xs[-1] - xs[0]
+    fitted = [fit.intercept + fit.slope * x for x in xs]
+    # Scaled up: residuals spread less than the noise does, by the line's two fitted parameters.
+    inflate = math.sqrt(len(xs) / (len(xs) - 2))
+    residuals = [(y - f) * inflate for y, f in zip(ys, fitted)]
+    rng = random.Random(0)
+    rises = sorted(statistics.linear_regression(xs, [f + r for f, r in zip(fitted, rng.choices(residuals, k=len(xs)))]).slope
+                   * span for _ in range(resamples))
+    low, high = rises[int(0.025 * resamples)], rises[int(0.975 * resamples) - 1]
+    return {"minutes": len(points), "ms_per_minute": round(fit.slope, 3), "rise_ms": round(fit.slope * span, 2),
+            "ci95": [round(low, 2), round(high, 2)], "slower": low > 0}
+
+
 def plain(value):
     """A database value as JSON: intervals in seconds, times in ISO."""
     if isinstance(value, timedelta):
@@ -172,6 +203,29 @@ class Cpu:
         return {"machine_busy_pct": round(busy, 1), "bench_cores": round(bench / max(1e-3, t1 - t0), 2),
                 **{f"{name}_cores": round((cl1[name] - cl0[name]) / self.tick / max(1e-3, t1 - t0), 2)
                    for name in cl1}}
+
+
+def pin_clusters(cores: dict[str, set[int]] | None) -> None:
+    """Each cluster's postmaster and processes on the given cores, or back on every core (None);
+    backends started later inherit their postmaster's."""
+    everything = set(range(os.cpu_count()))
+    postmasters = {name: int((benchlib.PG_DIR / "data" / name / "postmaster.pid").read_text().split()[0])
+                   for name in ("source", "warehouse")}
+    children = {pm: [] for pm in postmasters.values()}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid, _ = Cpu._stat(entry)
+            except (OSError, IndexError):
+                continue
+            if ppid in children:
+                children[ppid].append(int(entry))
+    for name, pm in postmasters.items():
+        for pid in [pm] + children[pm]:
+            try:
+                os.sched_setaffinity(pid, cores[name] if cores else everything)
+            except ProcessLookupError:
+                pass  # ended meanwhile
 
 
 class Turns:
@@ -466,6 +520,8 @@ def summarise(run: Run, warehouse) -> dict:
         last = [s["ms"][name] for s in run.served if s["t"] >= run.elapsed - minute]
         served[name] = {**stats(ms), "first_minute_p50": pct(first, 50), "last_minute_p50": pct(last, 50),
                         "last_minus_first_minute_p50": median_difference(first, last),
+                        "trend_over_minutes": trend([[s["ms"][name] for s in run.served if m * 60 <= s["t"] < (m + 1) * 60]
+                                                     for m in range(int(run.elapsed // 60))]),
                         "received": stats([s["received_ms"][name] for s in run.served if "received_ms" in s])}
     recompute = {name: stats([s["ms"][name] for s in run.recomputed]) for name in ANSWERS}
     metric_names = sorted({n for s in run.metrics_served for n in s["ms"]})
@@ -644,11 +700,15 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="start from a pair a --keep run left with as many orders: deploy, re-anchor, run")
     parser.add_argument("--prepare-only", action="store_true", help="load and sync the pair, keep it, stop")
+    parser.add_argument("--pin-clusters", action="store_true",
+                        help="during the traffic, the source on core 0 and the warehouse on core 1, as on two machines")
     args = parser.parse_args()
     if args.prepare_only:
         args.keep = True
     if args.big:
         args.orders, args.rates = 10_000_000, "500"
+    if args.pin_clusters and (os.cpu_count() or 1) < 2:
+        parser.error("--pin-clusters needs two cores")
     rates = [int(r) for r in args.rates.split(",")]
     minutes = [float(m) for m in args.minutes.split(",")]
     if len(minutes) == 1:
@@ -661,6 +721,9 @@ def main() -> None:
                      "recompute_every_s": args.recompute_every,
                      "readers": "overlap" if args.readers_overlap else "take turns",
                      "maintenance": {}, "deploy_jobs": [], "rates": []}
+    pinned = {"source": {0}, "warehouse": {1}} if args.pin_clusters else None
+    if pinned:
+        results["pinned_during_traffic"] = {name: sorted(cores) for name, cores in pinned.items()}
     stop_maintenance = threading.Event()
     RESULTS.parent.mkdir(exist_ok=True)
     with benchlib.clusters():
@@ -677,6 +740,8 @@ def main() -> None:
                 results["maintenance"] = start_maintenance(warehouse, warehouse_dsn, jobs, stop_maintenance)
                 print("maintenance:", json.dumps(results["maintenance"]), flush=True)
                 marker_day = date(1970, 1, 1)
+                if pinned:
+                    pin_clusters(pinned)
                 for rate, duration in zip(rates, minutes):
                     run = Run(source_dsn, warehouse_dsn, rate, duration * 60, marker_day, args.recompute_every,
                               args.metric_recompute_every, with_metrics=not args.without_metrics,
@@ -698,6 +763,8 @@ def main() -> None:
                         print("DIFFERENCE between served and recompute:",
                               json.dumps(summary["equal"], default=str), flush=True)
                 stop_maintenance.set()
+                if pinned:
+                    pin_clusters(None)
                 results["fold_vs_rebuild"] = fold_versus_rebuild(source, warehouse, args.orders)
                 print("fold vs rebuild:", json.dumps(results["fold_vs_rebuild"]), flush=True)
                 teardown(source, warehouse, keep=args.keep)
@@ -845,28 +912,78 @@ def fold_versus_rebuild(source, warehouse, orders: int, fraction: float = 0.001,
     runs = []
     for _ in range(trials):
         warehouse.execute("call elt.fold()")
-        source.execute("update operations.orders set status = case status when 'COMPLETED' then 'REPROCESSING'"
-                       " else 'COMPLETED' end, updated_at = localtimestamp"
-                       " where order_id in (select order_id from operations.orders"
-                       " where customer_id <> %s order by random() limit %s)", [MARKER_CUSTOMER, changed])
+        ids = [r[0] for r in source.execute(
+            "update operations.orders set status = case status when 'COMPLETED' then 'REPROCESSING'"
+            " else 'COMPLETED' end, updated_at = localtimestamp"
+            " where order_id in (select order_id from operations.orders"
+            " where customer_id <> %s order by random() limit %s) returning order_id",
+            [MARKER_CUSTOMER, changed]).fetchall()]
         generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0])
         pending = warehouse.execute("select max(changes_pending) from analytics.freshness").fetchone()[0]
+        keep_before(warehouse, answers)
         fold_s = in_the_layers_transaction("select elt.fold_aggregates(%s)")
+        floor_s = fold_floor(warehouse, answers, ids)
         rebuild_s = in_the_layers_transaction("select elt.rebuild_aggregate(n) from unnest(%s::text[]) as n")
         rebuilt_rows = warehouse.execute(
             "select sum(rows_written)::bigint from (select rows_written from elt.rebuild_log"
             " where aggregate = any(%s) order by rebuild_id desc limit %s) as r",
             [answers, len(answers)]).fetchone()[0]
-        runs.append({"changes_pending": pending, "fold_s": round(fold_s, 3), "rebuild_s": round(rebuild_s, 3),
-                     "rebuild_over_fold": round(rebuild_s / fold_s, 1), "rebuilt_rows_written": rebuilt_rows})
+        runs.append({"changes_pending": pending, "fold_s": round(fold_s, 3), "floor_s": round(floor_s, 3),
+                     "rebuild_s": round(rebuild_s, 3), "rebuild_over_fold": round(rebuild_s / fold_s, 1),
+                     "rebuild_over_floor": round(rebuild_s / floor_s, 1), "rebuilt_rows_written": rebuilt_rows})
     started = time.perf_counter()
     warehouse.execute("call elt.rebuild_all()")
     rebuild_all_s = time.perf_counter() - started
-    fold_s, rebuild_s = (statistics.median(r[k] for r in runs) for k in ("fold_s", "rebuild_s"))
+    fold_s, floor_s, rebuild_s = (statistics.median(r[k] for r in runs) for k in ("fold_s", "floor_s", "rebuild_s"))
     return {"orders_changed": changed, "aggregates": answers, "trials": runs,
-            "fold_s": round(fold_s, 3), "rebuild_s": round(rebuild_s, 3),
-            "rebuild_over_fold": round(rebuild_s / fold_s, 1), "rebuild_all_s": round(rebuild_all_s, 3),
+            "fold_s": round(fold_s, 3), "floor_s": round(floor_s, 3), "rebuild_s": round(rebuild_s, 3),
+            "rebuild_over_fold": round(rebuild_s / fold_s, 1), "rebuild_over_floor": round(rebuild_s / floor_s, 1),
+            "rebuild_all_s": round(rebuild_all_s, 3),
             "rebuilt_rows_written": sum(r["rebuilt_rows_written"] or 0 for r in runs)}
+
+
+def keep_before(warehouse, answers: list[str]) -> None:
+    """Each answer's maintained part as it stands, in a temporary table, so that fold_floor can
+    tell what the fold then wrote. Copied rather than the delta computed: the delta would read
+    the changed orders' pages and warm them for the fold it is timed against."""
+    for name in answers:
+        warehouse.execute(sql.SQL("create temporary table {before} as select * from analytics.{table}").format(
+            before=sql.Identifier(f"before_{name}"), table=sql.Identifier(f"{name}_maintained")))
+
+
+def fold_floor(warehouse, answers: list[str], order_ids: list[int]) -> float:
+    """Seconds of what no fold of these changed orders can skip, with the maintained parts as
+    they are (a row per key, indexed for the top-k): reading the orders and their items by key,
+    and writing again each maintained row the fold wrote (those keep_before had otherwise, or not
+    at all); undone after. No rule is checked, no state as of the watermark looked up and no
+    delta summed, so rebuild_over_floor is more than any fold of these maintained parts could
+    reach."""
+    for name in answers:
+        warehouse.execute(sql.SQL("create temporary table {written} as select * from analytics.{table}"
+                                  " except all select * from {before}").format(
+            written=sql.Identifier(f"written_{name}"), table=sql.Identifier(f"{name}_maintained"),
+            before=sql.Identifier(f"before_{name}")))
+    warehouse.execute("begin")
+    started = time.perf_counter()
+    warehouse.execute("select count(*), sum(customer_id) from operations.orders where order_id = any(%s)", [order_ids])
+    warehouse.execute("select count(*), sum(product_id + quanity) from operations.order_items where order_id = any(%s)",
+                      [order_ids])
+    for name, keys, measures in warehouse.execute(
+            "select name, keys, measures from elt.aggregate where name = any(%s) order by name", [answers]).fetchall():
+        columns = sql.SQL(", ").join(map(sql.Identifier, keys + measures))
+        warehouse.execute(sql.SQL(
+            "insert into analytics.{table} as t ({columns}) select {columns} from {written}"
+            " on conflict ({keys}) do update set {add}").format(
+                table=sql.Identifier(f"{name}_maintained"), columns=columns,
+                written=sql.Identifier(f"written_{name}"), keys=sql.SQL(", ").join(map(sql.Identifier, keys)),
+                add=sql.SQL(", ").join(sql.SQL("{m} = t.{m} + excluded.{m}").format(m=sql.Identifier(m))
+                                       for m in measures)))
+    seconds = time.perf_counter() - started
+    warehouse.execute("rollback")
+    for name in answers:
+        warehouse.execute(sql.SQL("drop table {before}, {written}").format(
+            before=sql.Identifier(f"before_{name}"), written=sql.Identifier(f"written_{name}")))
+    return seconds
 
 
 def teardown(source, warehouse, keep: bool = False) -> None:
@@ -888,6 +1005,7 @@ def brief(summary: dict) -> dict:
                                                      summary["served_ms"][n]["last_minute_p50"]] for n in ANSWERS},
             "served_last_minus_first_minute_p50_ms": {n: summary["served_ms"][n]["last_minus_first_minute_p50"]
                                                       for n in ANSWERS},
+            "served_trend_over_minutes": {n: summary["served_ms"][n]["trend_over_minutes"] for n in ANSWERS},
             "served_received_p50_p99_ms": {n: [summary["served_ms"][n]["received"][k] for k in ("p50", "p99")]
                                            for n in ANSWERS},
             "served_clear_of_recomputes_p50_p99_ms": {
