@@ -106,6 +106,58 @@ def test_the_delta_reads_the_changed_keys_by_index_not_the_tables(source, wareho
     assert check_in_one_snapshot(warehouse) == {}
 
 
+@PROPERTY
+@given(batches=st.lists(st.lists(CHANGES, min_size=1, max_size=8), min_size=1, max_size=3))
+def test_a_fold_reads_both_deltas_from_one_computation_of_the_orders_states(source, warehouse, replicated, batches):
+    # What elt.fold_aggregates embeds when it folds the answers together: the orders' changes read
+    # from the order_states the items' changes computed, which holds the touched items' orders too.
+    reset_source(source)
+    replicated.catch_up()
+    warehouse.execute("call elt.fold()")
+    for batch in batches:
+        apply_batch(source, batch, one_transaction=False)
+    replicated.catch_up()
+    functions = ["clean.order_items_changed_since", "clean.orders_changed_since"]
+    warehouse.execute("begin isolation level repeatable read")
+    try:
+        since = warehouse.execute("select snapshot from elt.watermark where aggregate = 'pending_items'").fetchone()[0]
+        ctes = warehouse.execute("select elt.changes_ctes(%s, %s::pg_snapshot)", [functions, since]).fetchone()[0]
+        assert ctes.count("order_states as materialized") == 1
+        for n, function in enumerate(functions, start=1):
+            shared = warehouse.execute(f"with {ctes} select * from changes_{n}").fetchall()
+            alone = warehouse.execute(f"select * from {function}(%s::pg_snapshot)", [since]).fetchall()
+            assert sorted(shared, key=repr) == sorted(alone, key=repr), function
+    finally:
+        warehouse.execute("rollback")
+
+
+@pytest.mark.parametrize("orders_changed, products_read", [(1, "by key"), (400, "all")])
+def test_the_products_of_a_changed_orders_items_are_read_by_key_or_all_at_once_and_stay_exact(
+        source, warehouse, replicated, orders_changed, products_read):
+    # An orphan item (its product gone before the watermark) must stay out when its order completes,
+    # whichever way its product's existence is read: by key for a few items, or every product at
+    # once past a tenth of them.
+    source.execute("call shop.add_customers(20)")
+    source.execute("call shop.add_products(3000)")
+    source.execute("call shop.place_orders(400)")
+    source.execute("delete from operations.products where product_id in"
+                   " (select product_id from operations.order_items order by order_item_id limit 1)")
+    replicated.catch_up()
+    warehouse.execute("analyze operations.products")
+    warehouse.execute("call elt.fold()")
+    source.execute("update operations.orders set status = 'COMPLETED' where order_id in"
+                   " (select order_id from operations.orders order by order_id limit %s)", [orders_changed])
+    replicated.catch_up()
+    with psycopg.connect(warehouse.info.dsn, password=warehouse.info.password) as reader:
+        reader.execute("select * from analytics.pending_items").fetchall()
+        seq_scan, idx_scan = reader.execute("select seq_scan, idx_scan from pg_stat_xact_user_tables"
+                                            " where relid = 'operations.products'::regclass").fetchone()
+    assert check_in_one_snapshot(warehouse) == {}
+    assert (seq_scan > 0) == (products_read == "all") and (idx_scan > 0) == (products_read == "by key")
+    warehouse.execute("call elt.fold()")
+    assert check_in_one_snapshot(warehouse) == {}
+
+
 def test_an_answer_over_many_maintained_rows_is_priced_below_jit(warehouse):
     # 50k products with pending items, as at 10M orders: the answer reads them as they are, and
     # the planner must price it so (a cost over jit_above_cost compiled it, 11-30 ms, every read).

@@ -8,29 +8,38 @@
 -- (keys-driven index lookups), so it costs in proportion to the changes, not the tables.
 -- Stable: it sees the snapshot of the query calling it, the one that reads the maintained part.
 
-create or replace function clean.orders_changed_since_sql(since pg_snapshot)
+create or replace function clean.orders_changes_cte(name text default 'orders_changed')
 returns text
 language sql immutable as $fn$
     select format($q$
-        with %s,
-        changed as (
-            select s.*, s.known_now and s.rule_now is null as counts_now,
-                   s.known_then and s.rule_then is null as counts_then
-            from order_states as s
-        )
-        select 1, s.order_id, s.delivery_date_now, s.customer_id_now, s.status_now
-        from changed as s
-        where s.counts_now
-          and (s.counts_then, s.delivery_date_then, s.customer_id_then, s.status_then)
-              is distinct from (true, s.delivery_date_now, s.customer_id_now, s.status_now)
-        union all
-        select -1, s.order_id, s.delivery_date_then, s.customer_id_then, s.status_then
-        from changed as s
-        where s.counts_then
-          and (s.counts_now, s.delivery_date_now, s.customer_id_now, s.status_now)
-              is distinct from (true, s.delivery_date_then, s.customer_id_then, s.status_then)
-        $q$, clean.order_states_sql(since))
+        %I (side, order_id, delivery_date, customer_id, status) as materialized (
+            with changed as (
+                select s.*, s.known_now and s.rule_now is null as counts_now,
+                       s.known_then and s.rule_then is null as counts_then
+                from order_states as s
+            )
+            select 1, s.order_id, s.delivery_date_now, s.customer_id_now, s.status_now
+            from changed as s
+            where s.counts_now
+              and (s.counts_then, s.delivery_date_then, s.customer_id_then, s.status_then)
+                  is distinct from (true, s.delivery_date_now, s.customer_id_now, s.status_now)
+            union all
+            select -1, s.order_id, s.delivery_date_then, s.customer_id_then, s.status_then
+            from changed as s
+            where s.counts_then
+              and (s.counts_now, s.delivery_date_now, s.customer_id_now, s.status_now)
+                  is distinct from (true, s.delivery_date_then, s.customer_id_then, s.status_then)
+        )$q$, name)
 $fn$;
+
+comment on function clean.orders_changes_cte(text) is
+    'SQL text of one CTE, named name, of the rows of clean.orders_changed_since, read from a CTE order_states (clean.order_states_sql) that the statement defines before it.';
+
+create or replace function clean.orders_changed_since_sql(since pg_snapshot)
+returns text
+language sql immutable as $$
+    select format('with %s, %s select * from orders_changed', clean.order_states_sql(since), clean.orders_changes_cte())
+$$;
 
 comment on function clean.orders_changed_since_sql(pg_snapshot) is
     'The statement clean.orders_changed_since runs for a watermark, as text: to EXPLAIN it.';

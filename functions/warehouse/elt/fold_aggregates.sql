@@ -4,12 +4,17 @@
 -- docs/design.md#why-the-answer-is-exact-historic-part-plus-delta), so adding it into the maintained part and storing S as the watermark in the same
 -- transaction advances the answer at the cost of the changes alone. Readers see the old part
 -- with the old watermark or the new with the new (MVCC), so the answer stays exact throughout.
--- Aggregates over the same changes function and watermark read the changes once, in one
--- statement. Logs the fold in elt.fold_log; returns the rows written.
+-- Aggregates with the same watermark are folded in one statement, which reads each changes
+-- function once (elt.changes_ctes). Logs the fold in elt.fold_log; returns the rows written.
 
 create or replace function elt.fold_aggregates(names text[] default null)
 returns bigint
-language plpgsql as $$
+language plpgsql
+-- Keyed lookups, where parallel workers and JIT only cost (as in the changes functions, whose
+-- statements the fold embeds).
+set max_parallel_workers_per_gather = 0
+set jit = off
+as $$
 declare
     started timestamptz := clock_timestamp();
     -- Each layer's pending changes are counted in the ids of the logs it reads (elt.layers).
@@ -27,19 +32,24 @@ begin
             using hint = 'Use call elt.fold(), which sets it up.';
     end if;
     for grp in
-        select g.changes, (array_agg(w.snapshot))[1] as since, array_agg(g.name order by g.name) as names,
+        select (array_agg(w.snapshot))[1] as since, array_agg(g.name order by g.name) as names,
+               array_agg(distinct g.changes) as functions,
                min(w.changes_through) as since_id,
                max(case elt.layer_of(g.source) when 'metrics' then through_metrics else through_answers end) as through
         from elt.aggregate as g
         join elt.watermark as w on w.aggregate = g.name
         where fold_aggregates.names is null or g.name = any(fold_aggregates.names)
-        group by g.changes, w.snapshot::text
+        group by w.snapshot::text
     loop
-        -- One statement reads the changes once and folds them into every aggregate of the group;
-        -- it returns, per aggregate, the rows written and those that reached zero.
-        select format('with changes as materialized (select * from %s($1)), %s %s',
-                      grp.changes,
-                      string_agg(format('folded_%s as (%s)', u.n, elt.aggregate_sql(g, 'fold')), ', ' order by u.n),
+        -- One statement reads each changes function once (elt.changes_ctes) and folds them into
+        -- every aggregate of the group; it returns, per aggregate, the rows written and those
+        -- that reached zero. An aggregate's fold reads "changes" (elt.aggregate_sql): its own
+        -- changes_<n>, named so by a WITH of its own, which the planner inlines.
+        select format('with %s, %s %s',
+                      elt.changes_ctes(grp.functions, grp.since),
+                      string_agg(format('folded_%s as (with changes as (select * from changes_%s) %s)',
+                                        u.n, array_position(grp.functions, g.changes), elt.aggregate_sql(g, 'fold')),
+                                 ', ' order by u.n),
                       string_agg(format('select %L as name, (select count(*) from folded_%s) as rows,'
                                         ' array(select f.ctid from folded_%s as f where f.zero) as zeros',
                                         g.name, u.n, u.n), ' union all ' order by u.n))
