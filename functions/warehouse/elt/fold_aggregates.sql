@@ -4,8 +4,8 @@
 -- docs/design.md#why-the-answer-is-exact-historic-part-plus-delta), so adding it into the maintained part and storing S as the watermark in the same
 -- transaction advances the answer at the cost of the changes alone. Readers see the old part
 -- with the old watermark or the new with the new (MVCC), so the answer stays exact throughout.
--- Aggregates with the same watermark are folded in one statement, which reads each changes
--- function once (elt.changes_ctes). Logs the fold in elt.fold_log; returns the rows written.
+-- Aggregates of one layer with the same watermark are folded in one statement, which reads
+-- each changes function once (elt.changes_ctes). Logs the fold in elt.fold_log; returns the rows written.
 
 create or replace function elt.fold_aggregates(names text[] default null)
 returns bigint
@@ -39,7 +39,8 @@ begin
         from elt.aggregate as g
         join elt.watermark as w on w.aggregate = g.name
         where fold_aggregates.names is null or g.name = any(fold_aggregates.names)
-        group by w.snapshot::text
+        -- Per layer too: a layer's pending changes are counted in its own logs' ids.
+        group by elt.layer_of(g.source), w.snapshot::text
     loop
         -- One statement reads each changes function once (elt.changes_ctes) and folds them into
         -- every aggregate of the group; it returns, per aggregate, the rows written and those
