@@ -79,7 +79,9 @@ language sql immutable as $fn$
         -- into a join it would plan for its estimate of a few items): 10k changed orders at 10M
         -- looked up 31.7k products in 20 ms. Only one of the two branches runs.
         many_untouched as materialized (
-            select count(*) * 10 > (select c.reltuples from pg_class as c where c.oid = 'operations.products'::regclass) as many
+            -- A table never analyzed has no size (reltuples -1): looked up by key, then.
+            select coalesce(count(*) * 10 > (select nullif(c.reltuples, -1) from pg_class as c
+                                             where c.oid = 'operations.products'::regclass), false) as many
             from untouched_items
         ),
         untouched_products as materialized (
@@ -93,7 +95,7 @@ language sql immutable as $fn$
             where (select m.many from many_untouched as m)
               and (p.product_id in (select u.product_id from untouched_items as u)) is true
         ),
-        %4$I (side, order_item_id, product_id, quantity, order_status) as materialized (
+        %4$I (side, order_item_id, product_id, quantity, order_status) as (
         select 1, n.order_item_id, n.product_id, n.quanity, s.status_now
         from touched_now as n
         left join order_states as s on s.order_id = n.order_id

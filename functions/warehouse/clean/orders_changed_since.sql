@@ -12,7 +12,7 @@ create or replace function clean.orders_changes_cte(name text default 'orders_ch
 returns text
 language sql immutable as $fn$
     select format($q$
-        %I (side, order_id, delivery_date, customer_id, status) as materialized (
+        %I (side, order_id, delivery_date, customer_id, status) as (
             with changed as (
                 select s.*, s.known_now and s.rule_now is null as counts_now,
                        s.known_then and s.rule_then is null as counts_then
