@@ -408,7 +408,8 @@ JOBS = {"maintain-answers": ("* * * * *", "call elt.maintain(layer => 'answers')
         "maintain-metrics": ("* * * * *", "call elt.maintain(layer => 'metrics')"),
         "rebuild-aggregates": ("17 2 * * *", "call elt.rebuild_all()"),
         "purge-elt-logs": ("17 3 * * *", "call elt.purge()"),
-        "count-quarantine": ("7 * * * *", "call elt.count_quarantine()")}
+        "count-quarantine": ("7 * * * *", "call elt.count_quarantine()"),
+        "prewarm-lookups": ("37 * * * *", "select count(*) from elt.prewarm()")}
 
 
 def test_the_deploy_schedules_named_jobs_that_fold_under_pg_cron():

@@ -72,6 +72,20 @@ def apply_objects(conn: psycopg.Connection, side: str) -> list[Path]:
     return object_files(side)
 
 
+def prewarm(conn: psycopg.Connection) -> str:
+    """Read into shared buffers what the deltas and folds look up by key (elt.prewarm), so the
+    first folds after a deploy or restart do not read it from disk one page at a time. Returns a
+    line saying what was loaded and what did not fit."""
+    rows = conn.execute("select relation::text, megabytes, blocks_loaded from elt.prewarm()").fetchall()
+    loaded = [r for r in rows if r[2] is not None]
+    line = (f"{sum(r[1] for r in loaded):.0f} MB the deltas look up by key read into shared buffers"
+            f" ({len(loaded)} of {len(rows)} relations)")
+    left = [name for name, _, blocks in rows if blocks is None]
+    if left:
+        line += f"; not loaded, past three quarters of shared_buffers: {', '.join(left)}"
+    return line
+
+
 ROLES = ("elt_owner", "elt_analyst")
 
 
@@ -135,7 +149,7 @@ def schedule_maintenance(conn: psycopg.Connection, replace: bool = False) -> boo
         conn.execute("select cron.alter_job(j.jobid, username => 'elt_owner') from cron.job as j"
                      " where j.database = current_database() and j.username <> 'elt_owner'"
                      " and (j.jobname in ('maintain-answers', 'maintain-metrics', 'maintain-aggregates', 'advance-star-tables',"
-                     " 'rebuild-aggregates', 'purge-elt-logs', 'count-quarantine')"
+                     " 'rebuild-aggregates', 'purge-elt-logs', 'count-quarantine', 'prewarm-lookups')"
                      " or j.jobname like 'refresh-%')")
         conn.execute("set local role elt_owner")
         conn.execute("call elt.schedule_maintenance(%s)", [replace])

@@ -11,7 +11,8 @@ from cli_app.health import FAIL, OK, WARN, Check
 
 SKIP = "skip"
 # What elt.schedule_maintenance schedules: the jobs that must exist and be active.
-JOBS = ("maintain-answers", "maintain-metrics", "rebuild-aggregates", "purge-elt-logs", "count-quarantine")
+JOBS = ("maintain-answers", "maintain-metrics", "rebuild-aggregates", "purge-elt-logs", "count-quarantine",
+        "prewarm-lookups")
 # The loops that start every minute (elt.maintain, one per layer).
 LOOPS = ("maintain-answers", "maintain-metrics")
 # How pg_cron records a run that was terminated (shutdown, restart, a kill): in a background

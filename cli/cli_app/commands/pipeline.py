@@ -32,7 +32,8 @@ def deploy(source_schema, subscribe):
     """Apply migrations and object files on both sides, then set up replication.
 
     Idempotent: run it on every deploy. On a source that is not ours only the
-    publication and the elt_replicator role are created.
+    publication and the elt_replicator role are created. Last, what the deltas
+    look up by key is read into the warehouse's shared buffers (elt.prewarm).
 
     Example: cli-app deploy
     """
@@ -67,6 +68,7 @@ def deploy(source_schema, subscribe):
                    + (f"; password set for {', '.join(changed)}" if changed else ""))
         # What status reads of the quarantine, counted once now rather than at the job's first run.
         warehouse.execute("call elt.count_quarantine()")
+        click.echo(f"warehouse: {deployment.prewarm(warehouse)}")
         if config.ANALYST not in changed:
             click.echo("warning: no password for elt_analyst, so readers (sql, --query, export-all) "
                        "cannot log in: set ELT_ANALYST_PASSWORD_FILE (and a .pgpass line) and deploy again",

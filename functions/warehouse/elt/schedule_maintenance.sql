@@ -6,6 +6,7 @@
 --   rebuild-aggregates   nightly: call elt.rebuild_all() (re-anchors every maintained part)
 --   purge-elt-logs       daily: call elt.purge()
 --   count-quarantine     hourly: call elt.count_quarantine() (what status reads)
+--   prewarm-lookups      hourly: elt.prewarm() (what the deltas look up by key, in shared buffers)
 -- A job that exists keeps its schedule (someone may have chosen it), unless replace is true, or
 -- unless it still has the default an older version gave it (old_default): count-quarantine ran
 -- every 15 minutes until a count, which evaluates the rules over every order and item, was seen
@@ -33,7 +34,8 @@ begin
             ('maintain-metrics', '* * * * *', $c$call elt.maintain(layer => 'metrics')$c$, null),
             ('rebuild-aggregates', '17 2 * * *', 'call elt.rebuild_all()', null),
             ('purge-elt-logs', '17 3 * * *', 'call elt.purge()', null),
-            ('count-quarantine', '7 * * * *', 'call elt.count_quarantine()', '*/15 * * * *')
+            ('count-quarantine', '7 * * * *', 'call elt.count_quarantine()', '*/15 * * * *'),
+            ('prewarm-lookups', '37 * * * *', 'select count(*) from elt.prewarm()', null)
         ) as j (name, schedule, command, old_default)
     loop
         -- cron.schedule under a job's name reschedules that job.
@@ -46,4 +48,4 @@ end
 $$;
 
 comment on procedure elt.schedule_maintenance(boolean) is
-    'Schedule the pg_cron jobs maintain-answers and maintain-metrics (every minute), rebuild-aggregates (nightly), purge-elt-logs (daily) and count-quarantine (hourly), keeping existing schedules unless replace (an older version''s default moves to today''s); needs pg_cron in this database.';
+    'Schedule the pg_cron jobs maintain-answers and maintain-metrics (every minute), rebuild-aggregates (nightly), purge-elt-logs (daily), count-quarantine and prewarm-lookups (hourly), keeping existing schedules unless replace (an older version''s default moves to today''s); needs pg_cron in this database.';
