@@ -34,6 +34,8 @@ After the last rate, with the maintenance stopped, 0.1% of the orders change and
 answers' aggregates is timed against their rebuild, three times on other orders, medians compared
 (rebuilt_rows_written 0 says the folds kept them exact), and beside each fold its floor: what no
 fold of those orders can skip (fold_floor); then a rebuild of every aggregate.
+--read-floors reads open_orders' and pending_items' maintained parts bare each second, after the
+answers: the floor under their served reads, which no delta or union can go below.
 --pin-clusters runs the traffic with the source's processes on core 0 and the warehouse's on
 core 1, as if they had a machine each (a shop's source is not on its warehouse's cores); the
 fold against rebuild runs unpinned, the rebuild's parallel workers on both cores as otherwise.
@@ -79,6 +81,9 @@ METRICS = {
     "status_funnel": "analytics.status_funnel_totals_recompute",
     "anomaly_flags_today": None,
 }
+# With --read-floors, the answers read whole each second are read again bare, their maintained
+# part alone (no delta, no union): what no answer of that many rows can be served under.
+READ_FLOORS = ("open_orders", "pending_items")
 SUBSCRIPTION = "bench_sustained"
 # The production jobs: the answers folded every 0.1 s, the star tables and metrics every second.
 JOB = "maintain-answers"
@@ -194,6 +199,10 @@ class Cpu:
                     clusters[name] += times[0] + times[1]
         return time.monotonic(), sum(cpu), cpu[3] + cpu[4], clusters
 
+    def warehouse_seconds(self) -> float:
+        """CPU seconds the warehouse cluster has used so far, ended children included."""
+        return self.read()[3]["warehouse"] / self.tick
+
     def sample(self) -> dict:
         now = self.read()
         (t0, total0, idle0, cl0), (t1, total1, idle1, cl1) = self.last, now
@@ -265,9 +274,11 @@ class Run:
     """One rate: the traffic and the samplers, each on its own connection and thread."""
 
     def __init__(self, source_dsn, warehouse_dsn, rate, seconds, marker_day, recompute_every,
-                 metric_recompute_every=30, with_metrics=True, readers_overlap=False):
+                 metric_recompute_every=30, with_metrics=True, readers_overlap=False, read_floors=False):
         self.source_dsn, self.warehouse_dsn = source_dsn, warehouse_dsn
         self.turns = Turns(overlap=readers_overlap)
+        self.read_floors = read_floors
+        self.floors: list[dict] = []
         self.with_metrics = with_metrics
         self.recompute_every = recompute_every
         self.metric_recompute_every = metric_recompute_every
@@ -338,6 +349,12 @@ class Run:
                 sample["rows"][name] = len(timed(wh, sample, name, f"select * from analytics.{name}", served=True))
             sample["t_end"] = self.since()
             self.served.append(sample)
+            if self.read_floors:
+                floor = {"t": self.since(), "ms": {}, "rows": {}, "spans": {}}
+                for name in READ_FLOORS:
+                    floor["rows"][name] = len(timed(wh, floor, name, f"select * from analytics.{name}_maintained",
+                                                    served=True))
+                self.floors.append(floor)
 
         def recompute():
             while not self.stop.is_set():
@@ -549,6 +566,9 @@ def summarise(run: Run, warehouse) -> dict:
         "errors": sum(w["errors"] for w in run.traffic), "writers": run.traffic,
         "tx_per_s_per_second": stats([m["tx_per_s"] for m in run.monitor if "tx_per_s" in m]),
         "served_ms": served, "served_ms_by_recompute_overlap": served_split, "recompute_ms": recompute,
+        **({"read_floor_ms": {name: {**stats([f["ms"][name] for f in run.floors]),
+                                     "received": stats([f["received_ms"][name] for f in run.floors])}
+                              for name in READ_FLOORS}} if run.floors else {}),
         "metrics_served_ms": metrics_served, "metrics_recompute_ms": metrics_recompute,
         "recompute_rounds": len(rounds),
         "recompute_round_every_s": round((rounds[-1] - rounds[0]) / (len(rounds) - 1), 2) if len(rounds) > 1 else None,
@@ -700,6 +720,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="start from a pair a --keep run left with as many orders: deploy, re-anchor, run")
     parser.add_argument("--prepare-only", action="store_true", help="load and sync the pair, keep it, stop")
+    parser.add_argument("--read-floors", action="store_true",
+                        help="each second also read open_orders' and pending_items' maintained parts bare, "
+                             "after the answers: what their served reads cannot go under")
     parser.add_argument("--pin-clusters", action="store_true",
                         help="during the traffic, the source on core 0 and the warehouse on core 1, as on two machines")
     args = parser.parse_args()
@@ -751,7 +774,7 @@ def main() -> None:
                 for rate, duration in zip(rates, minutes):
                     run = Run(source_dsn, warehouse_dsn, rate, duration * 60, marker_day, args.recompute_every,
                               args.metric_recompute_every, with_metrics=not args.without_metrics,
-                              readers_overlap=args.readers_overlap)
+                              readers_overlap=args.readers_overlap, read_floors=args.read_floors)
                     print(f"{rate} tx/s for {duration} min", flush=True)
                     run.start()
                     run.finish()
@@ -763,7 +786,7 @@ def main() -> None:
                     results["rates"].append({"summary": summary, "samples": {
                         "served": run.served, "recompute": run.recomputed, "markers": run.markers,
                         "metrics_served": run.metrics_served, "metrics_recompute": run.metrics_recomputed,
-                        "monitor": run.monitor}})
+                        "monitor": run.monitor, "read_floors": run.floors}})
                     print(json.dumps(brief(summary)), flush=True)
                     if not all(e["equal"] for e in summary["equal"].values()):
                         print("DIFFERENCE between served and recompute:",
@@ -903,22 +926,26 @@ def fold_versus_rebuild(source, warehouse, orders: int, fraction: float = 0.001,
     The fold timed is the first, on whatever the traffic left cached, as a round of maintenance
     would find it; it is undone and the same fold runs again, on the pages the first read
     (warm_fold_s), and is kept: at 10M the items of 10k random orders are mostly not cached, and
-    the first fold's time is as much their reading as its work."""
+    the first fold's time is as much their reading as its work.
+    Each is also costed in CPU seconds of the whole warehouse cluster (its backends, and the
+    parallel workers the rebuild's REFRESH starts): the rebuild's wall time counts both cores,
+    the fold's one, so the machine pays for a rebuild more than its seconds say."""
+    cpu = Cpu()
     warehouse.execute("select cron.unschedule(jobid) from cron.job")
     warehouse.execute("select pg_terminate_backend(pid) from pg_stat_activity"
                       " where query like 'call elt.maintain%' and pid <> pg_backend_pid()")
     answers = warehouse.execute("select elt.aggregates_in('answers')").fetchone()[0]
     changed = max(1, int(orders * fraction))
 
-    def in_the_layers_transaction(statement: str, keep: bool = True) -> float:
+    def in_the_layers_transaction(statement: str, keep: bool = True) -> tuple[float, float]:
         # As elt.maintain's round: the layer's lock before the snapshot, then the work.
         warehouse.execute("begin isolation level repeatable read")
         warehouse.execute("lock table elt.answers_maintenance_lock in share row exclusive mode")
-        started = time.perf_counter()
+        cpu_before, started = cpu.warehouse_seconds(), time.perf_counter()
         warehouse.execute(statement, [answers])
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, cpu.warehouse_seconds() - cpu_before
         warehouse.execute("commit" if keep else "rollback")
-        return seconds
+        return seconds, cpu_seconds
 
     runs = []
     for _ in range(trials):
@@ -932,10 +959,11 @@ def fold_versus_rebuild(source, warehouse, orders: int, fraction: float = 0.001,
         generate.wait_for_apply(source, source.execute("select pg_current_wal_lsn()::text").fetchone()[0])
         pending = warehouse.execute("select max(changes_pending) from analytics.freshness").fetchone()[0]
         since = keep_before(warehouse, answers)
-        fold_s = in_the_layers_transaction("select elt.fold_aggregates(%s)", keep=False)
-        warm_fold_s = in_the_layers_transaction("select elt.fold_aggregates(%s)")
-        floor_s = fold_floor(warehouse, answers, ids, since)
-        rebuild_s = in_the_layers_transaction("select elt.rebuild_aggregate(n) from unnest(%s::text[]) as n")
+        fold_s, fold_cpu_s = in_the_layers_transaction("select elt.fold_aggregates(%s)", keep=False)
+        warm_fold_s, warm_fold_cpu_s = in_the_layers_transaction("select elt.fold_aggregates(%s)")
+        floor_s, floor_cpu_s = fold_floor(warehouse, answers, ids, since, cpu)
+        rebuild_s, rebuild_cpu_s = in_the_layers_transaction(
+            "select elt.rebuild_aggregate(n) from unnest(%s::text[]) as n")
         rebuilt_rows = warehouse.execute(
             "select sum(rows_written)::bigint from (select rows_written from elt.rebuild_log"
             " where aggregate = any(%s) order by rebuild_id desc limit %s) as r",
@@ -944,16 +972,24 @@ def fold_versus_rebuild(source, warehouse, orders: int, fraction: float = 0.001,
                      "floor_s": round(floor_s, 3), "rebuild_s": round(rebuild_s, 3),
                      "rebuild_over_fold": round(rebuild_s / fold_s, 1),
                      "rebuild_over_warm_fold": round(rebuild_s / warm_fold_s, 1),
-                     "rebuild_over_floor": round(rebuild_s / floor_s, 1), "rebuilt_rows_written": rebuilt_rows})
+                     "rebuild_over_floor": round(rebuild_s / floor_s, 1), "rebuilt_rows_written": rebuilt_rows,
+                     "cpu_s": {"fold": round(fold_cpu_s, 2), "warm_fold": round(warm_fold_cpu_s, 2),
+                               "floor": round(floor_cpu_s, 2), "rebuild": round(rebuild_cpu_s, 2)}})
     started = time.perf_counter()
     warehouse.execute("call elt.rebuild_all()")
     rebuild_all_s = time.perf_counter() - started
     fold_s, warm_fold_s, floor_s, rebuild_s = (statistics.median(r[k] for r in runs)
                                                for k in ("fold_s", "warm_fold_s", "floor_s", "rebuild_s"))
+    # CPU is counted in clock ticks (10 ms): a fold of 0.4 s is known to a few percent.
+    cpu_s = {k: statistics.median(r["cpu_s"][k] for r in runs) for k in ("fold", "warm_fold", "floor", "rebuild")}
     return {"orders_changed": changed, "aggregates": answers, "trials": runs,
             "fold_s": round(fold_s, 3), "warm_fold_s": round(warm_fold_s, 3), "floor_s": round(floor_s, 3),
             "rebuild_s": round(rebuild_s, 3), "rebuild_over_fold": round(rebuild_s / fold_s, 1),
             "rebuild_over_warm_fold": round(rebuild_s / warm_fold_s, 1), "rebuild_over_floor": round(rebuild_s / floor_s, 1),
+            "cpu_s": {k: round(v, 2) for k, v in cpu_s.items()},
+            "rebuild_over_fold_cpu": round(cpu_s["rebuild"] / max(cpu_s["fold"], 0.01), 1),
+            "rebuild_over_warm_fold_cpu": round(cpu_s["rebuild"] / max(cpu_s["warm_fold"], 0.01), 1),
+            "rebuild_over_floor_cpu": round(cpu_s["rebuild"] / max(cpu_s["floor"], 0.01), 1),
             "rebuild_all_s": round(rebuild_all_s, 3),
             "rebuilt_rows_written": sum(r["rebuilt_rows_written"] or 0 for r in runs)}
 
@@ -970,7 +1006,8 @@ def keep_before(warehouse, answers: list[str]) -> str:
                              [answers]).fetchone()[0]
 
 
-def fold_floor(warehouse, answers: list[str], order_ids: list[int], since: str) -> float:
+def fold_floor(warehouse, answers: list[str], order_ids: list[int], since: str,
+               cpu: "Cpu") -> tuple[float, float]:
     """Seconds of what no fold of these changed orders can skip, with the maintained parts as
     they are (a row per key, indexed for the top-k): reading the orders' log entries since the
     watermark (their images then and now, where the fold reads them: cheaper than the orders
@@ -984,7 +1021,7 @@ def fold_floor(warehouse, answers: list[str], order_ids: list[int], since: str) 
             written=sql.Identifier(f"written_{name}"), table=sql.Identifier(f"{name}_maintained"),
             before=sql.Identifier(f"before_{name}")))
     warehouse.execute("begin")
-    started = time.perf_counter()
+    cpu_before, started = cpu.warehouse_seconds(), time.perf_counter()
     warehouse.execute("select count(*), sum((c.old_row).customer_id), sum((c.new_row).customer_id)"
                       " from staging.orders_changes as c where c.xact_id >= pg_snapshot_xmin(%s::pg_snapshot)"
                       " and not pg_visible_in_snapshot(c.xact_id, %s::pg_snapshot)", [since, since])
@@ -1000,12 +1037,12 @@ def fold_floor(warehouse, answers: list[str], order_ids: list[int], since: str) 
                 written=sql.Identifier(f"written_{name}"), keys=sql.SQL(", ").join(map(sql.Identifier, keys)),
                 add=sql.SQL(", ").join(sql.SQL("{m} = t.{m} + excluded.{m}").format(m=sql.Identifier(m))
                                        for m in measures)))
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, cpu.warehouse_seconds() - cpu_before
     warehouse.execute("rollback")
     for name in answers:
         warehouse.execute(sql.SQL("drop table {before}, {written}").format(
             before=sql.Identifier(f"before_{name}"), written=sql.Identifier(f"written_{name}")))
-    return seconds
+    return seconds, cpu_seconds
 
 
 def teardown(source, warehouse, keep: bool = False) -> None:
@@ -1040,6 +1077,8 @@ def brief(summary: dict) -> dict:
             "equal": {n: e["equal"] for n, e in summary["equal"].items()},
             "metrics_served_p50_p99_ms": {n: [s["p50"], s["p99"]] for n, s in summary["metrics_served_ms"].items()},
             "metrics_recompute_p50_ms": {n: s["p50"] for n, s in summary["metrics_recompute_ms"].items()},
+            **({"read_floor_p50_p99_ms": {n: [f["p50"], f["p99"]] for n, f in summary["read_floor_ms"].items()}}
+               if "read_floor_ms" in summary else {}),
             **{k: summary[k] for k in ("fold_lag_s", "metrics_fold_lag_s", "folds", "cron_runs", "other_cron_runs", "sampler_errors")
                if summary.get(k)}}
 
